@@ -30,6 +30,13 @@ public interface TcpHandler {
     default void onWritable(long handle) {
     }
 
+    /**
+     * The peer sent FIN (RFC 9293 §3.10.7.4 eighth) and every byte before it was consumed: no more data will
+     * arrive. The app may still write, then {@link TcpEngine#close(long)} (passive close, CLOSE_WAIT to LAST_ACK).
+     */
+    default void onPeerFin(long handle) {
+    }
+
     /** The connection is gone; the handle is dead after this call. {@code reason} is one of {@link CloseReason}. */
     void onClose(long handle, int reason);
 }

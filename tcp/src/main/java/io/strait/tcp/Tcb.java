@@ -1,0 +1,188 @@
+package io.strait.tcp;
+
+import org.agrona.DeadlineTimerWheel;
+
+/**
+ * Transmission Control Block (RFC 9293 §3.3.1): the state of one connection. Pooled and recycled by the engine;
+ * fields use the RFC's names. Sequence numbers are ints compared only through {@link Seq}.
+ */
+final class Tcb {
+    static final int MAX_OOO_RANGES = 8;
+    static final int MAX_SACK_RANGES = 8;
+
+    final int slot;
+    int generation;
+    int state = TcpState.CLOSED;
+    int localIp;
+    int remoteIp;
+    int localPort;
+    int remotePort;
+    TcpHandler handler;
+    /** Created by a passive open; in SYN_RECEIVED it counts against the listener's backlog. */
+    boolean passive;
+    boolean inBacklog;
+    /** onOpen may be delivered / the app holds the handle (until onClose). */
+    boolean appAttached;
+    boolean opened;
+    /** close() was called: no more data to the app (orphan, as Linux). */
+    boolean orphan;
+    /** shutdownOutput()/close(): a FIN follows the queued data. */
+    boolean finQueued;
+    boolean peerFin;
+    boolean peerFinNotified;
+
+    // Send sequence variables (RFC 9293 §3.3.1, Figure 4).
+    int iss;
+    int sndUna;
+    int sndNxt;
+    /** Highest sequence sent; SND.NXT before a go-back-N rewind after RTO. */
+    int sndMax;
+    int sndWnd;
+    int sndWl1;
+    int sndWl2;
+    int maxSndWnd;
+    int sndWscale;
+    int rcvWscale;
+    int sndMss;
+    boolean tsOn;
+    boolean sackOn;
+    boolean wsOn;
+    boolean forceSend;
+
+    // Receive sequence variables (RFC 9293 §3.3.1, Figure 5).
+    int irs;
+    int rcvNxt;
+    int rcvWnd;
+    /** RCV.NXT + RCV.WND as last advertised; never moved left (RFC 9293 §3.8.6). */
+    int rcvAdvEdge;
+
+    // Off-heap rings in the engine's slab.
+    int chunk = -1;
+    int sndBase;
+    int sndBufSeq;
+    int sndHead;
+    int sndLen;
+    int rcvBase;
+    int rcvHead;
+    int rcvLen;
+
+    // Out-of-order ranges [oooL, oooR) beyond RCV.NXT, data kept in the receive ring at its position.
+    int oooCount;
+    final int[] oooL = new int[MAX_OOO_RANGES];
+    final int[] oooR = new int[MAX_OOO_RANGES];
+    int oooLatest = -1;
+    boolean rcvFinPending;
+    int rcvFinSeq;
+
+    // RFC 7323 timestamps.
+    int tsRecent;
+    long tsRecentNs;
+    int lastAckSent;
+    int tsOffset;
+
+    // RFC 6298 RTT estimation.
+    long srttNs;
+    long rttvarNs;
+    long rtoNs;
+    boolean rttValid;
+    boolean rttTiming;
+    int rttSeq;
+    long rttStartNs;
+    int retransmits;
+
+    // Congestion control (RFC 5681, 6582, 6675, 9438).
+    int cwnd;
+    int ssthresh;
+    int dupAcks;
+    boolean inRecovery;
+    int recover;
+    int highRxt;
+    boolean rtxAtUna;
+    int bytesAckedCa;
+    long cubicEpochNs;
+    double cubicWmaxSeg;
+    double cubicLastWmaxSeg;
+    double cubicK;
+    double cubicWEstSeg;
+
+    // SACK scoreboard (RFC 6675 §3), merged ranges of SACKed sequence space above SND.UNA.
+    int sackCount;
+    final int[] sackL = new int[MAX_SACK_RANGES];
+    final int[] sackR = new int[MAX_SACK_RANGES];
+
+    // ACK policy.
+    boolean ackNow;
+    int unackedBytes;
+
+    // Timers: one wheel timer per TCB at the earliest of these deadlines (Long.MAX_VALUE = off).
+    long rtxDeadlineNs = Long.MAX_VALUE;
+    long delAckDeadlineNs = Long.MAX_VALUE;
+    long persistDeadlineNs = Long.MAX_VALUE;
+    long keepaliveDeadlineNs = Long.MAX_VALUE;
+    /** SYN_RECEIVED expiry, FIN_WAIT_2 timeout or TIME_WAIT end. */
+    long closeDeadlineNs = Long.MAX_VALUE;
+    int persistBackoff;
+    int keepaliveProbes;
+    long lastRecvNs;
+    long timerId = DeadlineTimerWheel.NULL_DEADLINE;
+    long timerDeadlineNs = Long.MAX_VALUE;
+
+    // Engine bookkeeping.
+    boolean dirty;
+    boolean delivered;
+    boolean wantWritable;
+    boolean fired;
+
+    Tcb(final int slot) {
+        this.slot = slot;
+    }
+
+    long handle() {
+        return ((long) generation << 32) | (slot & 0xFFFF_FFFFL);
+    }
+
+    int flight() {
+        return sndNxt - sndUna;
+    }
+
+    int dataEnd() {
+        return sndBufSeq + sndLen;
+    }
+
+    void reset() {
+        state = TcpState.CLOSED;
+        handler = null;
+        passive = inBacklog = appAttached = opened = orphan = finQueued = peerFin = peerFinNotified = false;
+        iss = sndUna = sndNxt = sndMax = sndWnd = sndWl1 = sndWl2 = maxSndWnd = sndWscale = rcvWscale = 0;
+        sndMss = 0;
+        tsOn = sackOn = wsOn = forceSend = false;
+        irs = rcvNxt = rcvWnd = rcvAdvEdge = 0;
+        chunk = -1;
+        sndBase = sndBufSeq = sndHead = sndLen = rcvBase = rcvHead = rcvLen = 0;
+        oooCount = 0;
+        oooLatest = -1;
+        rcvFinPending = false;
+        rcvFinSeq = 0;
+        tsRecent = lastAckSent = tsOffset = 0;
+        tsRecentNs = 0;
+        srttNs = rttvarNs = rtoNs = 0;
+        rttValid = rttTiming = false;
+        rttSeq = 0;
+        rttStartNs = 0;
+        retransmits = 0;
+        cwnd = ssthresh = dupAcks = recover = highRxt = bytesAckedCa = 0;
+        inRecovery = rtxAtUna = false;
+        cubicEpochNs = 0;
+        cubicWmaxSeg = cubicLastWmaxSeg = cubicK = cubicWEstSeg = 0;
+        sackCount = 0;
+        ackNow = false;
+        unackedBytes = 0;
+        rtxDeadlineNs = delAckDeadlineNs = persistDeadlineNs = keepaliveDeadlineNs = closeDeadlineNs = Long.MAX_VALUE;
+        persistBackoff = keepaliveProbes = 0;
+        lastRecvNs = 0;
+        timerId = DeadlineTimerWheel.NULL_DEADLINE;
+        timerDeadlineNs = Long.MAX_VALUE;
+        delivered = wantWritable = false;
+        // dirty and fired stay: the slot may still sit in the engine's queues, which skip CLOSED TCBs.
+    }
+}

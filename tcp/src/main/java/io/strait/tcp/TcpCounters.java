@@ -1,0 +1,118 @@
+package io.strait.tcp;
+
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+/**
+ * The engine's named counters, allocated from an Agrona {@link CountersManager} with labels
+ * {@code prefix + name} (for example {@code "core0.tcp.segments_in"}). Single writer (the engine's thread),
+ * incremented with {@code incrementRelease()} so an external reader (a stat tool over the counters file) sees
+ * them. Gauges (connections per state, timers scheduled) are set with {@code setRelease()}.
+ */
+public final class TcpCounters {
+    public final AtomicCounter segmentsIn;
+    public final AtomicCounter segmentsOut;
+    public final AtomicCounter bytesIn;
+    public final AtomicCounter bytesOut;
+    public final AtomicCounter rstsOut;
+    // Drops by reason.
+    public final AtomicCounter dropBadChecksum;
+    public final AtomicCounter dropTooShort;
+    public final AtomicCounter dropBadOffset;
+    public final AtomicCounter dropBadOption;
+    public final AtomicCounter dropNoListener;
+    public final AtomicCounter dropNotAcceptable;
+    public final AtomicCounter dropPaws;
+    public final AtomicCounter dropBacklogFull;
+    public final AtomicCounter dropNoTcb;
+    public final AtomicCounter dropCookieRejected;
+    public final AtomicCounter dropOooOverflow;
+    public final AtomicCounter dropNoSinkRoom;
+    public final AtomicCounter dropBadAck;
+    public final AtomicCounter dropInvalidState;
+    public final AtomicCounter dropAfterClose;
+    public final AtomicCounter dropRstQueueFull;
+    // Recovery and timers.
+    public final AtomicCounter retransmits;
+    public final AtomicCounter fastRetransmits;
+    public final AtomicCounter sackRetransmits;
+    public final AtomicCounter rtoExpiries;
+    public final AtomicCounter persistProbes;
+    public final AtomicCounter keepaliveProbes;
+    public final AtomicCounter timeouts;
+    public final AtomicCounter delayedAcks;
+    // Defences.
+    public final AtomicCounter challengeAcks;
+    public final AtomicCounter challengeAcksRateLimited;
+    public final AtomicCounter synCookiesSent;
+    public final AtomicCounter synCookiesAccepted;
+    public final AtomicCounter synCookiesRejected;
+    public final AtomicCounter timeWaitReused;
+    // Connections.
+    public final AtomicCounter activeOpens;
+    public final AtomicCounter passiveOpens;
+    public final AtomicCounter connectFailures;
+    public final AtomicCounter resetsIn;
+    public final AtomicCounter timersScheduled;
+    public final AtomicCounter[] connectionsByState = new AtomicCounter[TcpState.COUNT];
+    private final long[] stateCounts = new long[TcpState.COUNT];
+
+    public TcpCounters(final CountersManager m, final String p) {
+        segmentsIn = m.newCounter(p + "segments_in");
+        segmentsOut = m.newCounter(p + "segments_out");
+        bytesIn = m.newCounter(p + "bytes_in");
+        bytesOut = m.newCounter(p + "bytes_out");
+        rstsOut = m.newCounter(p + "rsts_out");
+        dropBadChecksum = m.newCounter(p + "drop_bad_checksum");
+        dropTooShort = m.newCounter(p + "drop_too_short");
+        dropBadOffset = m.newCounter(p + "drop_bad_offset");
+        dropBadOption = m.newCounter(p + "drop_bad_option");
+        dropNoListener = m.newCounter(p + "drop_no_listener_rst");
+        dropNotAcceptable = m.newCounter(p + "drop_not_acceptable_seq");
+        dropPaws = m.newCounter(p + "drop_paws");
+        dropBacklogFull = m.newCounter(p + "drop_backlog_full");
+        dropNoTcb = m.newCounter(p + "drop_no_tcb_slot");
+        dropCookieRejected = m.newCounter(p + "drop_cookie_rejected");
+        dropOooOverflow = m.newCounter(p + "drop_ooo_overflow");
+        dropNoSinkRoom = m.newCounter(p + "drop_no_sink_room");
+        dropBadAck = m.newCounter(p + "drop_bad_ack");
+        dropInvalidState = m.newCounter(p + "drop_invalid_state");
+        dropAfterClose = m.newCounter(p + "drop_data_after_close");
+        dropRstQueueFull = m.newCounter(p + "drop_rst_queue_full");
+        retransmits = m.newCounter(p + "retransmits");
+        fastRetransmits = m.newCounter(p + "fast_retransmits");
+        sackRetransmits = m.newCounter(p + "sack_retransmits");
+        rtoExpiries = m.newCounter(p + "rto_expiries");
+        persistProbes = m.newCounter(p + "persist_probes");
+        keepaliveProbes = m.newCounter(p + "keepalive_probes");
+        timeouts = m.newCounter(p + "timeouts");
+        delayedAcks = m.newCounter(p + "delayed_acks");
+        challengeAcks = m.newCounter(p + "challenge_acks");
+        challengeAcksRateLimited = m.newCounter(p + "challenge_acks_rate_limited");
+        synCookiesSent = m.newCounter(p + "syn_cookies_sent");
+        synCookiesAccepted = m.newCounter(p + "syn_cookies_accepted");
+        synCookiesRejected = m.newCounter(p + "syn_cookies_rejected");
+        timeWaitReused = m.newCounter(p + "time_wait_reused");
+        activeOpens = m.newCounter(p + "active_opens");
+        passiveOpens = m.newCounter(p + "passive_opens");
+        connectFailures = m.newCounter(p + "connect_failures");
+        resetsIn = m.newCounter(p + "resets_in");
+        timersScheduled = m.newCounter(p + "timers_scheduled");
+        for (int s = 0; s < TcpState.COUNT; s++) {
+            connectionsByState[s] = m.newCounter(p + "conn_" + TcpState.name(s).toLowerCase());
+        }
+    }
+
+    void stateChange(final int from, final int to) {
+        if (from != TcpState.CLOSED) {
+            connectionsByState[from].setRelease(--stateCounts[from]);
+        }
+        if (to != TcpState.CLOSED) {
+            connectionsByState[to].setRelease(++stateCounts[to]);
+        }
+    }
+
+    public long connections(final int state) {
+        return stateCounts[state];
+    }
+}
