@@ -1,0 +1,198 @@
+/* strait_shim.c: see strait_shim.h. Built by bindings/src/main/c/build.sh (called by the Maven build). */
+#include "strait_shim.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+int strait_errno(void) { return rte_errno; }
+
+int strait_thread_register(void) {
+    if (rte_lcore_id() != LCORE_ID_ANY) {
+        return 0;
+    }
+    return rte_thread_register();
+}
+
+int strait_port_info(uint16_t port, struct strait_port_info *info) {
+    struct rte_eth_dev_info dev;
+    struct rte_ether_addr mac;
+    memset(info, 0, sizeof(*info));
+    int rc = rte_eth_dev_info_get(port, &dev);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = rte_eth_macaddr_get(port, &mac);
+    if (rc != 0) {
+        return rc;
+    }
+    memcpy(info->mac, mac.addr_bytes, 6);
+    info->max_rx_queues = dev.max_rx_queues;
+    info->max_tx_queues = dev.max_tx_queues;
+    info->reta_size = dev.reta_size;
+    if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) info->caps |= STRAIT_CAP_RX_IP_CKSUM;
+    if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) info->caps |= STRAIT_CAP_RX_TCP_CKSUM;
+    if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) info->caps |= STRAIT_CAP_TX_IP_CKSUM;
+    if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) info->caps |= STRAIT_CAP_TX_TCP_CKSUM;
+    if (dev.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) info->caps |= STRAIT_CAP_RSS;
+    uint16_t mtu = 0;
+    info->mtu = rte_eth_dev_get_mtu(port, &mtu) == 0 ? mtu : RTE_ETHER_MTU;
+    uint8_t key_len = dev.hash_key_size > sizeof(info->rss_key) ? sizeof(info->rss_key) : dev.hash_key_size;
+    if ((info->caps & STRAIT_CAP_RSS) && key_len > 0) {
+        struct rte_eth_rss_conf conf = {.rss_key = info->rss_key, .rss_key_len = key_len};
+        if (rte_eth_dev_rss_hash_conf_get(port, &conf) == 0) {
+            info->rss_key_len = conf.rss_key_len;
+        }
+    }
+    strncpy(info->driver, dev.driver_name ? dev.driver_name : "?", sizeof(info->driver) - 1);
+    return 0;
+}
+
+int strait_port_start(uint16_t port, uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb_txd,
+                      void *const *pools, uint32_t want_caps) {
+    struct rte_eth_dev_info dev;
+    int rc = rte_eth_dev_info_get(port, &dev);
+    if (rc != 0) {
+        return rc;
+    }
+    struct rte_eth_conf conf;
+    memset(&conf, 0, sizeof(conf));
+    uint32_t enabled = 0;
+    if (nb_queues > 1 && (dev.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP)) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_key = NULL; /* keep the port's key; strait_port_info reads it back */
+        conf.rx_adv_conf.rss_conf.rss_hf = dev.flow_type_rss_offloads &
+            (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_IPV4);
+        enabled |= STRAIT_CAP_RSS;
+    }
+    if ((want_caps & STRAIT_CAP_RX_IP_CKSUM) && (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)) {
+        conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+        enabled |= STRAIT_CAP_RX_IP_CKSUM;
+    }
+    if ((want_caps & STRAIT_CAP_RX_TCP_CKSUM) && (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) {
+        conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+        enabled |= STRAIT_CAP_RX_TCP_CKSUM;
+    }
+    if ((want_caps & STRAIT_CAP_TX_IP_CKSUM) && (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)) {
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+        enabled |= STRAIT_CAP_TX_IP_CKSUM;
+    }
+    if ((want_caps & STRAIT_CAP_TX_TCP_CKSUM) && (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+        enabled |= STRAIT_CAP_TX_TCP_CKSUM;
+    }
+    rc = rte_eth_dev_configure(port, nb_queues, nb_queues, &conf);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+    if (rc != 0) {
+        return rc;
+    }
+    int socket = rte_eth_dev_socket_id(port);
+    for (uint16_t q = 0; q < nb_queues; q++) {
+        struct rte_eth_rxconf rxconf = dev.default_rxconf;
+        rxconf.offloads = conf.rxmode.offloads;
+        rc = rte_eth_rx_queue_setup(port, q, nb_rxd, socket, &rxconf, (struct rte_mempool *)pools[q]);
+        if (rc != 0) {
+            return rc;
+        }
+        struct rte_eth_txconf txconf = dev.default_txconf;
+        txconf.offloads = conf.txmode.offloads;
+        rc = rte_eth_tx_queue_setup(port, q, nb_txd, socket, &txconf);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    rc = rte_eth_dev_start(port);
+    if (rc != 0) {
+        return rc;
+    }
+    rte_eth_promiscuous_disable(port);
+    return (int)enabled;
+}
+
+int strait_port_reta(uint16_t port, uint16_t *reta, uint16_t reta_size) {
+    struct rte_eth_rss_reta_entry64 conf[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+    if (reta_size == 0 || reta_size > RTE_ETH_RSS_RETA_SIZE_512) {
+        return -EINVAL;
+    }
+    memset(conf, 0, sizeof(conf));
+    for (uint16_t i = 0; i < reta_size / RTE_ETH_RETA_GROUP_SIZE; i++) {
+        conf[i].mask = ~0ULL;
+    }
+    int rc = rte_eth_dev_rss_reta_query(port, conf, reta_size);
+    if (rc != 0) {
+        return rc;
+    }
+    for (uint16_t i = 0; i < reta_size; i++) {
+        reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    }
+    return 0;
+}
+
+uint16_t strait_rx_burst(uint16_t port, uint16_t queue, void **mbufs, struct strait_pkt *pkts, uint16_t n) {
+    struct rte_mbuf **m = (struct rte_mbuf **)mbufs;
+    uint16_t got = rte_eth_rx_burst(port, queue, m, n);
+    for (uint16_t i = 0; i < got; i++) {
+        struct rte_mbuf *b = m[i];
+        uint64_t ol = b->ol_flags;
+        uint32_t flags = 0;
+        if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD) flags |= STRAIT_RX_IP_CKSUM_GOOD;
+        if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD) flags |= STRAIT_RX_IP_CKSUM_BAD;
+        if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) flags |= STRAIT_RX_L4_CKSUM_GOOD;
+        if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) flags |= STRAIT_RX_L4_CKSUM_BAD;
+        pkts[i].addr = (uint64_t)(uintptr_t)rte_pktmbuf_mtod(b, void *);
+        /* A chained (multi-segment) mbuf is reported with length 0: the caller drops and counts it. */
+        pkts[i].len = b->nb_segs == 1 ? b->data_len : 0;
+        pkts[i].flags = flags;
+    }
+    return got;
+}
+
+uint16_t strait_tx_burst(uint16_t port, uint16_t queue, void **mbufs, const uint32_t *lens, uint16_t n) {
+    struct rte_mbuf **m = (struct rte_mbuf **)mbufs;
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *b = m[i];
+        uint32_t l = lens[i];
+        b->data_len = (uint16_t)(l & 0xFFFF);
+        b->pkt_len = l & 0xFFFF;
+        b->nb_segs = 1;
+        b->next = NULL;
+        uint64_t ol = 0;
+        if (l & (STRAIT_TX_IP_CKSUM | STRAIT_TX_TCP_CKSUM)) {
+            ol |= RTE_MBUF_F_TX_IPV4;
+            b->l2_len = 14;
+            b->l3_len = 20;
+        }
+        if (l & STRAIT_TX_IP_CKSUM) ol |= RTE_MBUF_F_TX_IP_CKSUM;
+        if (l & STRAIT_TX_TCP_CKSUM) ol |= RTE_MBUF_F_TX_TCP_CKSUM;
+        b->ol_flags = ol;
+    }
+    return rte_eth_tx_burst(port, queue, m, n);
+}
+
+int strait_alloc_bulk(void *pool, void **mbufs, uint64_t *addrs, uint16_t n) {
+    struct rte_mbuf **m = (struct rte_mbuf **)mbufs;
+    if (rte_pktmbuf_alloc_bulk((struct rte_mempool *)pool, m, n) != 0) {
+        return -1;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        addrs[i] = (uint64_t)(uintptr_t)rte_pktmbuf_mtod(m[i], void *);
+    }
+    return 0;
+}
+
+void strait_free_bulk(void **mbufs, uint16_t n) {
+    rte_pktmbuf_free_bulk((struct rte_mbuf **)mbufs, n);
+}
+
+uint32_t strait_mbuf_room(void *pool) {
+    return rte_pktmbuf_data_room_size((struct rte_mempool *)pool) - RTE_PKTMBUF_HEADROOM;
+}

@@ -1,0 +1,258 @@
+package io.strait.dataplane;
+
+import io.strait.bindings.Affinity;
+import io.strait.bindings.Dpdk;
+import io.strait.bindings.DpdkException;
+import io.strait.dataplane.wire.Ethernet;
+import io.strait.dataplane.wire.Ipv4;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A started DPDK port with one {@link NetAgent} per core, each owning one queue pair and one mbuf pool.
+ *
+ * <p>Lifecycle: {@link #open(DataplaneConfig, CountersFile)} initialises the EAL (arguments built from the
+ * configuration: device, memory, a unique file prefix per process), configures and starts the port; then either
+ * {@link #start()} runs each agent on its own pinned thread, or {@link #invoker(int)} lets the embedding app drive
+ * a core's loop from its own thread. {@link #close()} stops the threads, the port and the EAL.
+ */
+public final class Dataplane implements AutoCloseable {
+    private final DataplaneConfig config;
+    private final AddressLock addressLock;
+    private final int port;
+    private final Dpdk.PortInfo info;
+    private final int enabledCaps;
+    private final long[] pools;
+    private final NetAgent[] agents;
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final AgentInvoker[] invokers;
+    private boolean closed;
+
+    private Dataplane(DataplaneConfig config, AddressLock lock, int port, Dpdk.PortInfo info, int caps,
+                      long[] pools, NetAgent[] agents) {
+        this.config = config;
+        this.addressLock = lock;
+        this.port = port;
+        this.info = info;
+        this.enabledCaps = caps;
+        this.pools = pools;
+        this.agents = agents;
+        this.invokers = new AgentInvoker[agents.length];
+    }
+
+    /** The EAL arguments for this configuration (program name first). */
+    public static List<String> ealArguments(DataplaneConfig c) {
+        final List<String> args = new ArrayList<>();
+        args.add("strait");
+        args.add("--file-prefix=strait-" + ProcessHandle.current().pid());
+        // Main lcore 0 floats over every CPU: EAL must not pin the JVM thread that calls rte_eal_init.
+        args.add("--lcores=0@(0-" + (Runtime.getRuntime().availableProcessors() - 1) + ")");
+        args.add("--no-telemetry");
+        args.add("--log-level=" + c.logLevel);
+        if (!c.hugepages) {
+            args.add("--no-huge");
+            args.add("-m");
+            args.add(Integer.toString(c.memoryMb));
+        }
+        if (c.isVirtual()) {
+            args.add("--no-pci");
+            args.add("--vdev=" + c.dev);
+        } else {
+            args.add("-a");
+            args.add(c.dev);
+        }
+        for (String extra : c.ealExtra.trim().split("\\s+")) {
+            if (!extra.isEmpty()) {
+                args.add(extra);
+            }
+        }
+        return args;
+    }
+
+    /** Checks what can be checked before DPDK runs, so mistakes get one clear line. */
+    static void preflight(DataplaneConfig c) {
+        final String iface = c.devArg("iface");
+        if (iface != null && !Files.exists(Path.of("/sys/class/net", iface))) {
+            throw new IllegalStateException("no such network interface '" + iface + "' (from --dev " + c.dev
+                + "); create the test network with setup/net up, or name an existing interface");
+        }
+        final String socket = c.devArg("socket");
+        if (c.deviceName().startsWith("net_memif") && socket != null && "client".equals(c.devArg("role"))
+            && !Files.exists(Path.of(socket))) {
+            throw new IllegalStateException("memif socket " + socket + " does not exist; start the role=server "
+                + "side first");
+        }
+    }
+
+    /**
+     * Initialises DPDK and starts the port. Counters for each core go into {@code counters}.
+     *
+     * @param perCore called for each core's agent before anything runs (to attach a TCP engine)
+     */
+    public static Dataplane open(DataplaneConfig c, CountersFile counters, Consumer<NetAgent> perCore) {
+        preflight(c);
+        final AddressLock lock = AddressLock.acquire(c.ip);
+        try {
+            Dpdk.ealInit(ealArguments(c));
+            final int port = Dpdk.portByName(c.deviceName());
+            if (port < 0) {
+                throw new DpdkException("DPDK created no port named " + c.deviceName() + " from --dev " + c.dev
+                    + " (" + Dpdk.portCount() + " port(s) exist); check the device arguments");
+            }
+            final Dpdk.PortInfo info = Dpdk.portInfo(port);
+            if (c.cores > info.maxRxQueues() || c.cores > info.maxTxQueues()) {
+                throw new DpdkException("port " + c.deviceName() + " (" + info.driver() + ") has "
+                    + Math.min(info.maxRxQueues(), info.maxTxQueues()) + " queue pair(s), fewer than --cores "
+                    + c.cores + (c.deviceName().startsWith("net_af_packet") ? "; add qpairs=" + c.cores
+                    + " to --dev" : ""));
+            }
+            final long[] pools = new long[c.cores];
+            for (int q = 0; q < c.cores; q++) {
+                pools[q] = Dpdk.mempoolCreate("strait_rx" + q, c.mbufsPerQueue, c.mbufCache,
+                    2048 + 128, -1);
+            }
+            final int want = c.offloads ? FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM
+                | FrameIo.CAP_TX_IP_CKSUM : 0;
+            final int caps = Dpdk.portStart(port, c.cores, c.rxDescriptors, c.txDescriptors, pools, want);
+            final NetAgent[] agents = new NetAgent[c.cores];
+            for (int q = 0; q < c.cores; q++) {
+                final FrameIo io = new DpdkFrameIo(port, q, pools[q], Dpdk.mbufRoom(pools[q]), info.mac(), caps);
+                agents[q] = new NetAgent("strait-core" + q, io, new SystemNanoClock(),
+                    new DataplaneCounters(counters.manager(), q), c.ip, c.prefixLength, c.gateway, c.arpCapacity);
+                if (perCore != null) {
+                    perCore.accept(agents[q]);
+                }
+            }
+            return new Dataplane(c, lock, port, info, caps, pools, agents);
+        } catch (RuntimeException e) {
+            lock.close();
+            Dpdk.ealCleanup();
+            throw e;
+        }
+    }
+
+    public NetAgent agent(int core) {
+        return agents[core];
+    }
+
+    public int cores() {
+        return agents.length;
+    }
+
+    public long mac() {
+        return info.mac();
+    }
+
+    public Dpdk.PortInfo portInfo() {
+        return info;
+    }
+
+    public int enabledCaps() {
+        return enabledCaps;
+    }
+
+    /** One line describing the running dataplane, for logs. */
+    public String describe() {
+        return "port " + config.deviceName() + " (" + info.driver() + ") mac " + Ethernet.macToString(info.mac())
+            + " ip " + Ipv4.toString(config.ip) + "/" + config.prefixLength + " cores " + agents.length
+            + " offloads 0x" + Integer.toHexString(enabledCaps);
+    }
+
+    private IdleStrategy idleStrategy() {
+        return switch (config.idle) {
+            case "spin" -> new BusySpinIdleStrategy();
+            case "yield" -> new YieldingIdleStrategy();
+            case "backoff" -> new BackoffIdleStrategy();
+            case "sleep" -> new SleepingMillisIdleStrategy(1);
+            default -> throw new IllegalArgumentException("unknown idle strategy '" + config.idle
+                + "' (spin, yield, backoff, sleep)");
+        };
+    }
+
+    /** Runs each core's loop on its own thread, pinned to its CPU, registered with the EAL. */
+    public void start() {
+        final int ncpu = Runtime.getRuntime().availableProcessors();
+        for (int q = 0; q < agents.length; q++) {
+            final int cpu = config.cpus != null && q < config.cpus.length ? config.cpus[q]
+                : Math.max(0, ncpu - agents.length + q);
+            final AgentRunner runner = new AgentRunner(idleStrategy(), Throwable::printStackTrace, null,
+                new PinnedAgent(agents[q], cpu));
+            runners.add(runner);
+            AgentRunner.startOnThread(runner);
+        }
+    }
+
+    /** Drives core {@code core}'s loop from the caller's thread: call {@code invoke()} in your own loop. */
+    public AgentInvoker invoker(int core) {
+        if (invokers[core] == null) {
+            Dpdk.registerThread();
+            invokers[core] = new AgentInvoker(Throwable::printStackTrace, null, agents[core]);
+            invokers[core].start();
+        }
+        return invokers[core];
+    }
+
+    /** Port counters from the driver: packets in/out, bytes in/out, missed, errors in/out, no-mbuf. */
+    public long[] portStats() {
+        return Dpdk.portStats(port);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (AgentRunner r : runners) {
+            r.close();
+        }
+        for (AgentInvoker i : invokers) {
+            if (i != null) {
+                i.close();
+            }
+        }
+        Dpdk.portStop(port);
+        for (long pool : pools) {
+            Dpdk.mempoolFree(pool);
+        }
+        Dpdk.ealCleanup();
+        addressLock.close();
+    }
+
+    /** Pins its thread and registers it with the EAL before the wrapped agent starts. */
+    private record PinnedAgent(NetAgent agent, int cpu) implements org.agrona.concurrent.Agent {
+        @Override
+        public void onStart() {
+            Affinity.pinCurrentThread(cpu);
+            Dpdk.registerThread();
+            agent.onStart();
+        }
+
+        @Override
+        public int doWork() {
+            return agent.doWork();
+        }
+
+        @Override
+        public void onClose() {
+            agent.onClose();
+        }
+
+        @Override
+        public String roleName() {
+            return agent.roleName();
+        }
+    }
+}

@@ -1,0 +1,666 @@
+package io.strait.dataplane;
+
+import io.strait.dataplane.wire.Arp;
+import io.strait.dataplane.wire.Ethernet;
+import io.strait.dataplane.wire.Icmp;
+import io.strait.dataplane.wire.Ipv4;
+import io.strait.tcp.SegmentSink;
+import io.strait.tcp.wire.Checksum;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+
+/**
+ * One core's poll loop over one queue pair: a burst of frames in, Ethernet / ARP / IPv4 / ICMP handled here and TCP
+ * handed to the core's {@link TransportLayer}, then its timers and output, then one TX flush. An Agrona
+ * {@link Agent}: run it pinned on its own thread with an {@code AgentRunner}, or drive it from the app's thread
+ * with an {@code AgentInvoker}.
+ *
+ * <p>Per frame nothing is allocated: one {@link UnsafeBuffer} is re-pointed at each frame's memory (zero-copy), and
+ * replies to ARP and ICMP echo are written in place into the received buffer and sent back. Frames a partial TX
+ * left unsent stay queued, in order, for the next cycle. Every drop has a reason counter.
+ */
+public final class NetAgent implements Agent, SegmentSink {
+    /** Frames the TX queue holds before new ones are dropped (and counted). */
+    static final int TX_QUEUE = 1024;
+    /** Buffers taken from the pool per refill of the TX stash (one bulk call). */
+    static final int STASH = 32;
+    /** RFC 1122 §2.3.2.1: flush stale entries; 60 s as a reachable time, re-requested when older. */
+    static final long ARP_REACHABLE_NS = 60_000_000_000L;
+    /** RFC 1122 §2.3.2.1: at most one request per second per address. */
+    static final long ARP_RETRY_NS = 1_000_000_000L;
+    /** Requests without reply before pending frames are dropped. */
+    static final int ARP_MAX_REQUESTS = 3;
+    static final int ARP_PENDING_PER_ENTRY = 8;
+    /** How often (ns) the ARP table is swept for timeouts. */
+    static final long ARP_SWEEP_NS = 100_000_000L;
+
+    private static final int IP_OFFSET = Ethernet.HEADER_LENGTH;
+    private static final int L4_OFFSET = Ethernet.HEADER_LENGTH + Ipv4.MIN_HEADER_LENGTH;
+    private static final int VERDICT_FREE = -1;
+
+    private final String roleName;
+    private final FrameIo io;
+    private final NanoClock clock;
+    private final DataplaneCounters c;
+    private final long mac;
+    private final int localIp;
+    private final int netmask;
+    private final int gateway;
+    private final boolean txIpChecksumOffload;
+    private final boolean rxIpChecksumOffload;
+    private final boolean rxL4ChecksumOffload;
+    private TransportLayer transport;
+    private IcmpListener icmpListener;
+
+    private final long[] rxBufs = new long[FrameIo.BURST];
+    private final long[] rxAddrs = new long[FrameIo.BURST];
+    private final int[] rxLens = new int[FrameIo.BURST];
+    private final int[] rxFlags = new int[FrameIo.BURST];
+    private final long[] freeBufs = new long[FrameIo.BURST];
+    private final long[] txBufs = new long[TX_QUEUE];
+    private final int[] txLens = new int[TX_QUEUE];
+    private int txCount;
+    private final long[] stashBufs = new long[STASH];
+    private final long[] stashAddrs = new long[STASH];
+    private int stashCount;
+    private final long[] dropBufs = new long[ARP_PENDING_PER_ENTRY];
+    private final long[] one = new long[1];
+
+    private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer out = new UnsafeBuffer(0, 0);
+    private final ArpTable arp;
+    private long claimBuf;
+    private int claimLocalIp;
+    private int claimRemoteIp;
+    private int claimFrameLength;
+    private int ipId;
+    private long nowNs;
+    private long nextArpSweepNs;
+    private boolean announced;
+
+    /**
+     * @param localIp  the address this stack answers on (big-endian int)
+     * @param prefixLength the on-link prefix length (e.g. 24)
+     * @param gateway  next hop for off-link destinations, 0 for none
+     */
+    public NetAgent(String roleName, FrameIo io, NanoClock clock, DataplaneCounters counters, int localIp,
+                    int prefixLength, int gateway, int arpCapacity) {
+        this.roleName = roleName;
+        this.io = io;
+        this.clock = clock;
+        this.c = counters;
+        this.mac = io.mac();
+        this.localIp = localIp;
+        this.netmask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+        this.gateway = gateway;
+        this.txIpChecksumOffload = (io.caps() & FrameIo.CAP_TX_IP_CKSUM) != 0;
+        this.rxIpChecksumOffload = (io.caps() & FrameIo.CAP_RX_IP_CKSUM) != 0;
+        this.rxL4ChecksumOffload = (io.caps() & FrameIo.CAP_RX_TCP_CKSUM) != 0;
+        this.arp = new ArpTable(arpCapacity, ARP_PENDING_PER_ENTRY);
+    }
+
+    public void transport(TransportLayer transport) {
+        this.transport = transport;
+    }
+
+    public void icmpListener(IcmpListener listener) {
+        this.icmpListener = listener;
+    }
+
+    @Override
+    public String roleName() {
+        return roleName;
+    }
+
+    @Override
+    public void onStart() {
+        nowNs = clock.nanoTime();
+    }
+
+    @Override
+    public int doWork() {
+        nowNs = clock.nanoTime(); // read once per cycle, passed down
+        int work = 0;
+        if (!announced) {
+            announced = sendGratuitousArp();
+            work++;
+        }
+        final int n = io.receive(rxBufs, rxAddrs, rxLens, rxFlags, FrameIo.BURST);
+        if (n > 0) {
+            c.rxBursts.incrementRelease();
+            int freeCount = 0;
+            for (int i = 0; i < n; i++) {
+                final int verdict = onFrame(rxAddrs[i], rxLens[i], rxFlags[i]);
+                if (verdict == VERDICT_FREE) {
+                    freeBufs[freeCount++] = rxBufs[i];
+                } else {
+                    enqueueTx(rxBufs[i], verdict);
+                }
+            }
+            if (freeCount > 0) {
+                io.free(freeBufs, freeCount);
+            }
+            work += n;
+        }
+        if (transport != null) {
+            work += transport.poll(nowNs, this);
+        }
+        if (nowNs - nextArpSweepNs >= 0) {
+            nextArpSweepNs = nowNs + ARP_SWEEP_NS;
+            sweepArp();
+        }
+        work += flush();
+        return work;
+    }
+
+    @Override
+    public void onClose() {
+        flush();
+        for (int slot = 0; slot < arp.capacity(); slot++) {
+            if (arp.state(slot) != ArpTable.EMPTY) {
+                releasePending(slot);
+            }
+        }
+        if (txCount > 0) {
+            io.free(txBufs, txCount);
+            txCount = 0;
+        }
+        if (stashCount > 0) {
+            io.free(stashBufs, stashCount);
+            stashCount = 0;
+        }
+    }
+
+    /** The cycle's time, as read at its start. */
+    public long nowNs() {
+        return nowNs;
+    }
+
+    public int localIp() {
+        return localIp;
+    }
+
+    public long mac() {
+        return mac;
+    }
+
+    /** Frames waiting for TX (left by a partial burst). */
+    public int txQueued() {
+        return txCount;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Receive
+
+    /** Handles one frame; returns {@link #VERDICT_FREE} or the length of a reply written in place. */
+    private int onFrame(long addr, int length, int flags) {
+        c.rxPackets.incrementRelease();
+        c.rxBytes.getAndAddRelease(length);
+        if (length == 0) {
+            c.dropChained.incrementRelease();
+            return VERDICT_FREE;
+        }
+        if (length < Ethernet.HEADER_LENGTH) {
+            c.dropRunt.incrementRelease();
+            return VERDICT_FREE;
+        }
+        frame.wrap(addr, length);
+        final long dst = Ethernet.mac(frame, Ethernet.DST);
+        if (dst != mac && dst != Ethernet.BROADCAST) {
+            c.dropNotOurMac.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int type = Ethernet.type(frame, 0);
+        switch (type) {
+            case Ethernet.TYPE_IPV4:
+                return onIpv4(length, flags);
+            case Ethernet.TYPE_ARP:
+                return onArp(length);
+            case Ethernet.TYPE_VLAN:
+                c.dropVlan.incrementRelease();
+                return VERDICT_FREE;
+            case Ethernet.TYPE_IPV6:
+                c.dropIpv6.incrementRelease();
+                return VERDICT_FREE;
+            default:
+                c.dropEtherType.incrementRelease();
+                return VERDICT_FREE;
+        }
+    }
+
+    /** RFC 826 "Packet Reception", with the merge rule; replies to requests for our address in place. */
+    private int onArp(int length) {
+        final int a = Ethernet.HEADER_LENGTH;
+        if (length < a + Arp.LENGTH
+            || (frame.getShort(a + Arp.HTYPE, BIG_ENDIAN) & 0xFFFF) != Arp.HTYPE_ETHERNET
+            || (frame.getShort(a + Arp.PTYPE, BIG_ENDIAN) & 0xFFFF) != Ethernet.TYPE_IPV4
+            || frame.getByte(a + Arp.HLEN) != 6 || frame.getByte(a + Arp.PLEN) != 4) {
+            c.arpMalformed.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int op = frame.getShort(a + Arp.OPER, BIG_ENDIAN) & 0xFFFF;
+        final long senderMac = Ethernet.mac(frame, a + Arp.SHA);
+        final int senderIp = frame.getInt(a + Arp.SPA, BIG_ENDIAN);
+        final int targetIp = frame.getInt(a + Arp.TPA, BIG_ENDIAN);
+        if (op == Arp.OP_REQUEST) {
+            c.arpRequestsIn.incrementRelease();
+        } else if (op == Arp.OP_REPLY) {
+            c.arpRepliesIn.incrementRelease();
+        } else {
+            c.arpMalformed.incrementRelease();
+            return VERDICT_FREE;
+        }
+        if (senderIp == localIp && senderMac != mac) {
+            // Someone else claims our address (RFC 5227 conflict): count, do not learn.
+            c.arpMalformed.incrementRelease();
+            return VERDICT_FREE;
+        }
+        if (senderIp == 0 || senderMac == Ethernet.BROADCAST || (senderMac & 0x0100_0000_0000L) != 0) {
+            // ARP probes (sender 0.0.0.0) and multicast senders teach nothing.
+            if (op == Arp.OP_REQUEST && targetIp == localIp && senderIp == 0) {
+                return arpReply(senderMac, senderIp);
+            }
+            c.arpNotForUs.incrementRelease();
+            return VERDICT_FREE;
+        }
+        // RFC 826: "If the pair <protocol type, sender protocol address> is already in my translation table,
+        // update the sender hardware address field"; "Am I the target protocol address? If so, add the triplet".
+        int slot = arp.find(senderIp);
+        if (slot < 0 && targetIp == localIp) {
+            slot = arp.findOrCreate(senderIp);
+            if (slot >= 0) {
+                c.arpEntries.incrementRelease();
+            }
+        }
+        if (slot >= 0) {
+            arp.resolve(slot, senderMac, nowNs);
+            drainPending(slot);
+        }
+        if (targetIp != localIp) {
+            c.arpNotForUs.incrementRelease();
+            return VERDICT_FREE;
+        }
+        return op == Arp.OP_REQUEST ? arpReply(senderMac, senderIp) : VERDICT_FREE;
+    }
+
+    /** Turns the request in {@link #frame} into our reply, in place. */
+    private int arpReply(long requesterMac, int requesterIp) {
+        final int a = Ethernet.HEADER_LENGTH;
+        Ethernet.put(frame, 0, requesterMac, mac, Ethernet.TYPE_ARP);
+        frame.putShort(a + Arp.OPER, (short) Arp.OP_REPLY, BIG_ENDIAN);
+        Ethernet.putMac(frame, a + Arp.THA, requesterMac);
+        frame.putInt(a + Arp.TPA, requesterIp, BIG_ENDIAN);
+        Ethernet.putMac(frame, a + Arp.SHA, mac);
+        frame.putInt(a + Arp.SPA, localIp, BIG_ENDIAN);
+        c.arpRepliesOut.incrementRelease();
+        return a + Arp.LENGTH;
+    }
+
+    /** RFC 791 §3.2 and RFC 1122 §3.2.1: validate, then dispatch by protocol. */
+    private int onIpv4(int frameLength, int flags) {
+        c.ipPackets.incrementRelease();
+        final int ipLength = frameLength - IP_OFFSET;
+        if (ipLength < Ipv4.MIN_HEADER_LENGTH) {
+            c.dropIpTruncated.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int versionIhl = frame.getByte(IP_OFFSET + Ipv4.VERSION_IHL) & 0xFF;
+        if ((versionIhl >>> 4) != 4) {
+            c.dropIpVersion.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int ihl = (versionIhl & 0xF) * 4;
+        if (ihl < Ipv4.MIN_HEADER_LENGTH || ihl > ipLength) {
+            c.dropIpHeaderLength.incrementRelease();
+            return VERDICT_FREE;
+        }
+        // Total length may be less than what arrived (Ethernet pads to 60 bytes), never more.
+        final int totalLength = frame.getShort(IP_OFFSET + Ipv4.TOTAL_LENGTH, BIG_ENDIAN) & 0xFFFF;
+        if (totalLength < ihl || totalLength > ipLength) {
+            c.dropIpTotalLength.incrementRelease();
+            return VERDICT_FREE;
+        }
+        if ((flags & FrameIo.RX_IP_CKSUM_BAD) != 0
+            || ((flags & FrameIo.RX_IP_CKSUM_GOOD) == 0 && !Checksum.verify(frame, IP_OFFSET, ihl))) {
+            c.dropIpChecksum.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int fragment = frame.getShort(IP_OFFSET + Ipv4.FLAGS_FRAGMENT, BIG_ENDIAN) & 0xFFFF;
+        if ((fragment & (Ipv4.FLAG_MF | Ipv4.FRAGMENT_OFFSET_MASK)) != 0) {
+            // Strait does not reassemble (TCP's MSS keeps peers from fragmenting): drop and count.
+            c.dropIpFragment.incrementRelease();
+            return VERDICT_FREE;
+        }
+        if (frame.getByte(IP_OFFSET + Ipv4.TTL) == 0) {
+            c.dropIpTtl.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int dstIp = frame.getInt(IP_OFFSET + Ipv4.DST, BIG_ENDIAN);
+        if (dstIp != localIp) {
+            c.dropIpNotForUs.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int srcIp = frame.getInt(IP_OFFSET + Ipv4.SRC, BIG_ENDIAN);
+        // RFC 1122 §3.2.1.3: a source that is broadcast, multicast, 0 or our own address is silently discarded.
+        if (srcIp == 0 || srcIp == -1 || (srcIp >>> 28) == 0xE || srcIp == localIp
+            || (netmask != 0 && (srcIp | netmask) == -1 && (srcIp & netmask) == (localIp & netmask))) {
+            c.dropIpSourceInvalid.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int l4 = IP_OFFSET + ihl;
+        final int l4Length = totalLength - ihl;
+        switch (frame.getByte(IP_OFFSET + Ipv4.PROTOCOL)) {
+            case Ipv4.PROTO_TCP:
+                if (transport == null) {
+                    c.dropIpProtocol.incrementRelease();
+                    return VERDICT_FREE;
+                }
+                if ((flags & FrameIo.RX_L4_CKSUM_BAD) != 0) {
+                    c.tcpSegmentsIn.incrementRelease();
+                    // Let the engine count it as a checksum failure: it verifies again and drops.
+                    transport.onSegment(frame, l4, l4Length, srcIp, dstIp, false, nowNs, this);
+                    return VERDICT_FREE;
+                }
+                c.tcpSegmentsIn.incrementRelease();
+                transport.onSegment(frame, l4, l4Length, srcIp, dstIp,
+                    rxL4ChecksumOffload && (flags & FrameIo.RX_L4_CKSUM_GOOD) != 0, nowNs, this);
+                return VERDICT_FREE;
+            case Ipv4.PROTO_ICMP:
+                return onIcmp(l4, l4Length, ihl, srcIp);
+            default:
+                c.dropIpProtocol.incrementRelease();
+                return VERDICT_FREE;
+        }
+    }
+
+    /** RFC 792 echo: the reply is the request with addresses swapped and type 0 (RFC 1122 §3.2.2.6). */
+    private int onIcmp(int icmp, int icmpLength, int ihl, int srcIp) {
+        if (icmpLength < Icmp.HEADER_LENGTH) {
+            c.dropIcmpTruncated.incrementRelease();
+            return VERDICT_FREE;
+        }
+        if (!Checksum.verify(frame, icmp, icmpLength)) {
+            c.dropIcmpChecksum.incrementRelease();
+            return VERDICT_FREE;
+        }
+        final int type = frame.getByte(icmp + Icmp.TYPE) & 0xFF;
+        if (type == Icmp.TYPE_ECHO_REQUEST && frame.getByte(icmp + Icmp.CODE) == 0) {
+            c.icmpEchoIn.incrementRelease();
+            frame.putByte(icmp + Icmp.TYPE, (byte) Icmp.TYPE_ECHO_REPLY);
+            frame.putShort(icmp + Icmp.CHECKSUM, (short) 0);
+            frame.putShort(icmp + Icmp.CHECKSUM, (short) Checksum.compute(frame, icmp, icmpLength), BIG_ENDIAN);
+            frame.putInt(IP_OFFSET + Ipv4.DST, srcIp, BIG_ENDIAN);
+            frame.putInt(IP_OFFSET + Ipv4.SRC, localIp, BIG_ENDIAN);
+            frame.putByte(IP_OFFSET + Ipv4.TTL, (byte) Ipv4.DEFAULT_TTL);
+            frame.putShort(IP_OFFSET + Ipv4.CHECKSUM, (short) 0);
+            frame.putShort(IP_OFFSET + Ipv4.CHECKSUM, (short) Checksum.compute(frame, IP_OFFSET, ihl), BIG_ENDIAN);
+            final long srcMac = Ethernet.mac(frame, Ethernet.SRC);
+            Ethernet.put(frame, 0, srcMac, mac, Ethernet.TYPE_IPV4);
+            c.icmpEchoOut.incrementRelease();
+            return IP_OFFSET + ihl + icmpLength;
+        }
+        if (type == Icmp.TYPE_ECHO_REPLY) {
+            c.icmpEchoRepliesIn.incrementRelease();
+            if (icmpListener != null) {
+                icmpListener.onEchoReply(srcIp, frame.getShort(icmp + Icmp.ID, BIG_ENDIAN) & 0xFFFF,
+                    frame.getShort(icmp + Icmp.SEQUENCE, BIG_ENDIAN) & 0xFFFF, icmpLength - Icmp.HEADER_LENGTH,
+                    nowNs);
+            }
+            return VERDICT_FREE;
+        }
+        c.dropIcmpType.incrementRelease();
+        return VERDICT_FREE;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Transmit: SegmentSink for the TCP engine, then IPv4 and Ethernet, ARP resolution, the TX queue
+
+    @Override
+    public int claim(int localIp, int remoteIp, int tcpLength) {
+        final int frameLength = L4_OFFSET + tcpLength;
+        if (frameLength > io.frameRoom() || !takeBuffer()) {
+            return -1;
+        }
+        claimLocalIp = localIp;
+        claimRemoteIp = remoteIp;
+        claimFrameLength = frameLength;
+        return L4_OFFSET;
+    }
+
+    @Override
+    public MutableDirectBuffer buffer() {
+        return out;
+    }
+
+    @Override
+    public void commit() {
+        c.tcpSegmentsOut.incrementRelease();
+        final int lenFlags = putIpv4Header(claimLocalIp, claimRemoteIp, Ipv4.PROTO_TCP, claimFrameLength);
+        sendIp(claimBuf, claimRemoteIp, lenFlags);
+        claimBuf = 0;
+    }
+
+    /** Takes a buffer from the stash into {@link #claimBuf}, {@link #out} pointing at it. */
+    private boolean takeBuffer() {
+        if (stashCount == 0) {
+            if (!io.allocate(stashBufs, stashAddrs, STASH)) {
+                c.mbufExhausted.incrementRelease();
+                return false;
+            }
+            stashCount = STASH;
+        }
+        stashCount--;
+        claimBuf = stashBufs[stashCount];
+        out.wrap(stashAddrs[stashCount], io.frameRoom());
+        return true;
+    }
+
+    /** Writes a 20-byte IPv4 header into {@link #out}; returns the frame length with TX offload bits. */
+    private int putIpv4Header(int src, int dst, int protocol, int frameLength) {
+        final int ip = IP_OFFSET;
+        out.putByte(ip + Ipv4.VERSION_IHL, (byte) 0x45);
+        out.putByte(ip + Ipv4.TOS, (byte) 0);
+        out.putShort(ip + Ipv4.TOTAL_LENGTH, (short) (frameLength - IP_OFFSET), BIG_ENDIAN);
+        out.putShort(ip + Ipv4.ID, (short) ipId++, BIG_ENDIAN);
+        // RFC 1191 / as Linux: DF on TCP; Strait does not fragment.
+        out.putShort(ip + Ipv4.FLAGS_FRAGMENT, (short) (protocol == Ipv4.PROTO_TCP ? Ipv4.FLAG_DF : 0), BIG_ENDIAN);
+        out.putByte(ip + Ipv4.TTL, (byte) Ipv4.DEFAULT_TTL);
+        out.putByte(ip + Ipv4.PROTOCOL, (byte) protocol);
+        out.putShort(ip + Ipv4.CHECKSUM, (short) 0);
+        out.putInt(ip + Ipv4.SRC, src, BIG_ENDIAN);
+        out.putInt(ip + Ipv4.DST, dst, BIG_ENDIAN);
+        if (txIpChecksumOffload) {
+            return frameLength | FrameIo.TX_IP_CKSUM;
+        }
+        out.putShort(ip + Ipv4.CHECKSUM, (short) Checksum.compute(out, ip, Ipv4.MIN_HEADER_LENGTH), BIG_ENDIAN);
+        return frameLength;
+    }
+
+    /**
+     * Sends an IPv4 frame in buffer {@code buf} (already pointed to by {@link #out}, Ethernet header not yet
+     * written): resolves the next hop, or holds the frame until ARP does.
+     */
+    private void sendIp(long buf, int dstIp, int lenFlags) {
+        final int nextHop = (dstIp & netmask) == (localIp & netmask) ? dstIp : gateway;
+        if (nextHop == 0) {
+            c.dropNoRoute.incrementRelease();
+            freeOne(buf);
+            return;
+        }
+        int slot = arp.find(nextHop);
+        if (slot >= 0 && arp.state(slot) == ArpTable.RESOLVED) {
+            Ethernet.put(out, 0, arp.mac(slot), mac, Ethernet.TYPE_IPV4);
+            enqueueTx(buf, lenFlags);
+            if (nowNs - arp.confirmedNs(slot) > ARP_REACHABLE_NS && nowNs - arp.requestedNs(slot) > ARP_RETRY_NS) {
+                sendArpRequest(nextHop); // stale: still used, refreshed (RFC 1122 §2.3.2.1)
+                arp.markRequested(slot, nowNs);
+            }
+            return;
+        }
+        if (slot < 0) {
+            slot = arp.findOrCreate(nextHop);
+            if (slot < 0) {
+                c.arpPendingDropped.incrementRelease();
+                freeOne(buf);
+                return;
+            }
+            c.arpEntries.incrementRelease();
+        }
+        if (!arp.hold(slot, buf, out.addressOffset(), lenFlags)) {
+            c.arpPendingDropped.incrementRelease();
+            freeOne(buf);
+        }
+        if (arp.requests(slot) == 0 || nowNs - arp.requestedNs(slot) > ARP_RETRY_NS) {
+            sendArpRequest(nextHop);
+            arp.markRequested(slot, nowNs);
+        }
+    }
+
+    private void drainPending(int slot) {
+        final int n = arp.pendingCount(slot);
+        final long dstMac = arp.mac(slot);
+        for (int i = 0; i < n; i++) {
+            final long buf = arp.pendingBuf(slot, i);
+            final int lenFlags = arp.pendingLen(slot, i);
+            // The held frame's memory: its Ethernet header is the first 14 bytes of the buffer.
+            out.wrap(arp.pendingAddr(slot, i), Ethernet.HEADER_LENGTH);
+            Ethernet.put(out, 0, dstMac, mac, Ethernet.TYPE_IPV4);
+            enqueueTx(buf, lenFlags);
+        }
+        arp.clearPending(slot);
+    }
+
+    private void releasePending(int slot) {
+        final int n = arp.pendingCount(slot);
+        for (int i = 0; i < n; i++) {
+            dropBufs[i] = arp.pendingBuf(slot, i);
+        }
+        if (n > 0) {
+            io.free(dropBufs, n);
+        }
+        arp.clearPending(slot);
+    }
+
+    /** Times out unanswered requests, re-requests, forgets old entries. */
+    private void sweepArp() {
+        for (int slot = 0; slot < arp.capacity(); slot++) {
+            final int state = arp.state(slot);
+            if (state == ArpTable.INCOMPLETE && nowNs - arp.requestedNs(slot) > ARP_RETRY_NS) {
+                if (arp.requests(slot) >= ARP_MAX_REQUESTS) {
+                    c.arpTimeouts.getAndAddRelease(arp.pendingCount(slot));
+                    releasePending(slot);
+                    arp.remove(slot);
+                    c.arpEntries.decrementRelease();
+                    slot--; // backward shift may have moved another entry here
+                } else {
+                    sendArpRequest(arp.ip(slot));
+                    arp.markRequested(slot, nowNs);
+                }
+            } else if (state == ArpTable.RESOLVED && nowNs - arp.confirmedNs(slot) > 2 * ARP_REACHABLE_NS) {
+                arp.remove(slot);
+                c.arpEntries.decrementRelease();
+                slot--;
+            }
+        }
+    }
+
+    private boolean sendArpRequest(int targetIp) {
+        return sendArp(targetIp);
+    }
+
+    /** Gratuitous ARP at start (RFC 5227 §3 announcement: a request with sender and target both our address). */
+    private boolean sendGratuitousArp() {
+        return sendArp(localIp);
+    }
+
+    private boolean sendArp(int targetIp) {
+        if (!takeBuffer()) {
+            return false;
+        }
+        final int a = Ethernet.HEADER_LENGTH;
+        Ethernet.put(out, 0, Ethernet.BROADCAST, mac, Ethernet.TYPE_ARP);
+        out.putShort(a + Arp.HTYPE, (short) Arp.HTYPE_ETHERNET, BIG_ENDIAN);
+        out.putShort(a + Arp.PTYPE, (short) Ethernet.TYPE_IPV4, BIG_ENDIAN);
+        out.putByte(a + Arp.HLEN, (byte) 6);
+        out.putByte(a + Arp.PLEN, (byte) 4);
+        out.putShort(a + Arp.OPER, (short) Arp.OP_REQUEST, BIG_ENDIAN);
+        Ethernet.putMac(out, a + Arp.SHA, mac);
+        out.putInt(a + Arp.SPA, localIp, BIG_ENDIAN);
+        Ethernet.putMac(out, a + Arp.THA, 0);
+        out.putInt(a + Arp.TPA, targetIp, BIG_ENDIAN);
+        // Pad to the Ethernet minimum of 60 bytes (without FCS).
+        out.setMemory(a + Arp.LENGTH, 60 - a - Arp.LENGTH, (byte) 0);
+        c.arpRequestsOut.incrementRelease();
+        enqueueTx(claimBuf, 60);
+        claimBuf = 0;
+        return true;
+    }
+
+    /**
+     * Sends an ICMP echo request (for {@code strait ping}); returns false when no buffer was free or the payload
+     * does not fit.
+     */
+    public boolean sendEchoRequest(int dstIp, int id, int sequence, int payloadLength) {
+        final int icmpLength = Icmp.HEADER_LENGTH + payloadLength;
+        final int frameLength = L4_OFFSET + icmpLength;
+        if (frameLength > io.frameRoom() || payloadLength < 0 || !takeBuffer()) {
+            return false;
+        }
+        final int icmp = L4_OFFSET;
+        out.putByte(icmp + Icmp.TYPE, (byte) Icmp.TYPE_ECHO_REQUEST);
+        out.putByte(icmp + Icmp.CODE, (byte) 0);
+        out.putShort(icmp + Icmp.CHECKSUM, (short) 0);
+        out.putShort(icmp + Icmp.ID, (short) id, BIG_ENDIAN);
+        out.putShort(icmp + Icmp.SEQUENCE, (short) sequence, BIG_ENDIAN);
+        for (int i = 0; i < payloadLength; i++) {
+            out.putByte(icmp + Icmp.HEADER_LENGTH + i, (byte) i);
+        }
+        out.putShort(icmp + Icmp.CHECKSUM, (short) Checksum.compute(out, icmp, icmpLength), BIG_ENDIAN);
+        final long buf = claimBuf;
+        claimBuf = 0;
+        sendIp(buf, dstIp, putIpv4Header(localIp, dstIp, Ipv4.PROTO_ICMP, frameLength));
+        return true;
+    }
+
+    private void enqueueTx(long buf, int lenFlags) {
+        if (txCount == TX_QUEUE) {
+            c.txFull.incrementRelease();
+            freeOne(buf);
+            return;
+        }
+        txBufs[txCount] = buf;
+        txLens[txCount] = lenFlags;
+        txCount++;
+    }
+
+    /** One TX burst per cycle; what the port did not take stays queued, in order, for the next cycle. */
+    private int flush() {
+        if (txCount == 0) {
+            return 0;
+        }
+        final int sent = io.transmit(txBufs, txLens, txCount);
+        long bytes = 0;
+        for (int i = 0; i < sent; i++) {
+            bytes += txLens[i] & 0xFFFF;
+        }
+        c.txPackets.getAndAddRelease(sent);
+        c.txBytes.getAndAddRelease(bytes);
+        if (sent < txCount) {
+            c.txRetries.incrementRelease();
+            System.arraycopy(txBufs, sent, txBufs, 0, txCount - sent);
+            System.arraycopy(txLens, sent, txLens, 0, txCount - sent);
+        }
+        txCount -= sent;
+        return sent;
+    }
+
+    private void freeOne(long buf) {
+        one[0] = buf;
+        io.free(one, 1);
+    }
+
+}
