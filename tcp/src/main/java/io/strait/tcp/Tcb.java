@@ -89,6 +89,9 @@ final class Tcb {
     int rttSeq;
     long rttStartNs;
     int retransmits;
+    /** TSval at the last RTO: older TSecr echoes give no RTT sample. */
+    int rtoTsFloor;
+    boolean rtoTsFloorSet;
 
     // Congestion control (RFC 5681, 6582, 6675, 9438).
     int cwnd;
@@ -170,6 +173,8 @@ final class Tcb {
         rttSeq = 0;
         rttStartNs = 0;
         retransmits = 0;
+        rtoTsFloor = 0;
+        rtoTsFloorSet = false;
         cwnd = ssthresh = dupAcks = recover = highRxt = bytesAckedCa = 0;
         inRecovery = rtxAtUna = false;
         cubicEpochNs = 0;

@@ -86,9 +86,7 @@ public final class TcpConfig {
         if (Long.bitCount(timerTickNs) != 1) {
             throw new IllegalArgumentException("timerTickNs must be a power of two");
         }
-        if ((long) receiveBufferBytes >>> (windowScale ? windowScaleShift : 0) > 65535) {
-            throw new IllegalArgumentException("receiveBufferBytes too large for the window scale shift");
-        }
+        // A receive buffer larger than 65535 << shift is fine: the advertised window is capped (RFC 7323 §2.3).
     }
 
     public static Builder builder() {

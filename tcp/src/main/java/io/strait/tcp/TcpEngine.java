@@ -578,6 +578,8 @@ public final class TcpEngine {
         t.rtoNs = Math.min(t.rtoNs * 2, cfg.rtoMaxNs);
         // RFC 6298 §3 (Karn): no RTT sample from a retransmitted segment.
         t.rttTiming = false;
+        t.rtoTsFloor = tsNow(t, nowNs);
+        t.rtoTsFloorSet = true;
         if (!handshake) {
             if (t.retransmits == 1) {
                 cc.onRto(t, nowNs);
@@ -1168,6 +1170,12 @@ public final class TcpEngine {
     private void rttSampleFromAck(final Tcb t, final TcpSegment s, final int ack, final long nowNs) {
         long rttNs = -1;
         if (t.tsOn && s.hasTimestamps && s.tsEcr != 0) {
+            if (t.rtoTsFloorSet && Seq.lt(s.tsEcr, t.rtoTsFloor)) {
+                // Deviation (Karn, RFC 6298 §3, applied to TSecr): an ACK answering a duplicate echoes the TSval
+                // of the original transmission (RFC 7323 §4.3); such a sample spans the whole timeout and would
+                // inflate SRTT, so only echoes of segments sent after the last timeout are measured.
+                return;
+            }
             final int ticks = tsNow(t, nowNs) - s.tsEcr;
             if (ticks >= 0) {
                 rttNs = ticks * TS_TICK_NS;
@@ -1254,7 +1262,7 @@ public final class TcpEngine {
         }
         // RFC 5681 §4.2: an out-of-order segment triggers an immediate duplicate ACK (with SACK, RFC 2018 §4).
         if (out != null) {
-            emit(t, out, t.sndNxt, 0, ACK, nowNs);
+            emit(t, out, t.sndMax, 0, ACK, nowNs);
         } else {
             t.ackNow = true;
         }
@@ -1296,6 +1304,7 @@ public final class TcpEngine {
             t.rcvHead = 0;
         }
         notifyPeerFin(t);
+        detachInTimeWait(t);
         return alive(t, h);
     }
 
@@ -1423,7 +1432,7 @@ public final class TcpEngine {
         }
         challengeAcksInWindow++;
         c.challengeAcks.incrementRelease();
-        emit(t, out, t.sndNxt, 0, ACK, nowNs);
+        emit(t, out, t.sndMax, 0, ACK, nowNs);
         armTimer(t);
     }
 
@@ -1566,7 +1575,7 @@ public final class TcpEngine {
         }
         if (st == TIME_WAIT || !canSendData(st)) {
             if (t.ackNow) {
-                emit(t, out, t.sndNxt, 0, ACK, nowNs);
+                emit(t, out, t.sndMax, 0, ACK, nowNs);
             }
             armTimer(t);
             return;
@@ -1661,7 +1670,7 @@ public final class TcpEngine {
         }
         t.forceSend = false;
         if (t.ackNow) {
-            emit(t, out, t.sndNxt, 0, ACK, nowNs);
+            emit(t, out, t.sndMax, 0, ACK, nowNs);
         }
         // RFC 6298 §5.1: start the timer when data is outstanding.
         if (t.flight() > 0 || Seq.lt(t.sndNxt, t.sndMax)) {
@@ -1697,7 +1706,12 @@ public final class TcpEngine {
         return len + (fin ? 1 : 0);
     }
 
-    /** Builds and sends one segment of a connection. @return false when the sink had no room (counted) */
+    /**
+     * Builds and sends one segment of a connection. Pure ACKs carry SEG.SEQ = sndMax (the RFC's SND.NXT; a
+     * go-back-N rewind must not make them look old to the peer's acceptability test, RFC 9293 §3.10.7.4).
+     *
+     * @return false when the sink had no room (counted)
+     */
     private boolean emit(final Tcb t, final SegmentSink out, final int seq, final int len, final int flags,
         final long nowNs) {
         final boolean syn = (flags & SYN) != 0;
@@ -2124,9 +2138,20 @@ public final class TcpEngine {
         t.rcvFinPending = false;
         markDirty(t);
         armTimer(t);
-        if (t.appAttached) {
-            t.appAttached = false;
-            t.handler.onClose(t.handle(), CloseReason.NORMAL);
+        detachInTimeWait(t);
+    }
+
+    /**
+     * In TIME_WAIT the app's handle dies (onPeerFin, then onClose NORMAL) once it consumed every received byte;
+     * until then the TCB keeps offering the rest of the receive buffer.
+     */
+    private void detachInTimeWait(final Tcb t) {
+        if (t.state == TIME_WAIT && t.appAttached && t.rcvLen == 0) {
+            notifyPeerFin(t);
+            if (t.state == TIME_WAIT && t.appAttached) {
+                t.appAttached = false;
+                t.handler.onClose(t.handle(), CloseReason.NORMAL);
+            }
         }
     }
 
