@@ -2,10 +2,11 @@
 STRAIT_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export STRAIT_HOME
 
-# Prints the JAVA_HOME of a JDK 25 or newer: $JAVA_HOME first, then /usr/lib/jvm/*. Fails with one clear line.
+# Prints the JAVA_HOME of a JDK 25 or newer: $JAVA_HOME first, then /usr/lib/jvm/* (STRAIT_JVM_DIR overrides
+# that folder, which is how the tests simulate a machine without JDK 25). Fails with one clear line.
 find_jdk() {
   local c v
-  for c in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+  for c in "${JAVA_HOME:-}" "${STRAIT_JVM_DIR:-/usr/lib/jvm}"/*; do
     [ -n "$c" ] && [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
     v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
     if [ -n "$v" ] && [ "${v%%.*}" -ge 25 ] 2>/dev/null; then
@@ -26,8 +27,9 @@ need_root() {
   [ "$(id -u)" = 0 ] || { echo "strait: $1 must run as root (DPDK and network namespaces need it); try: sudo $0 ${*:2}" >&2; exit 1; }
 }
 
+# STRAIT_DPDK_PC names the pkg-config package to look for (tests point it at a missing one).
 have_dpdk() {
-  pkg-config --exists libdpdk 2>/dev/null && ldconfig -p 2>/dev/null | grep -q 'librte_eal\.so'
+  pkg-config --exists "${STRAIT_DPDK_PC:-libdpdk}" 2>/dev/null && [ -n "$(ldconfig -p 2>/dev/null | grep 'librte_eal\.so')" ]
 }
 
 mvn_cmd() {

@@ -13,6 +13,13 @@
 
 int strait_errno(void) { return rte_errno; }
 
+int strait_link_up(uint16_t port) {
+    struct rte_eth_link link;
+    memset(&link, 0, sizeof(link));
+    int rc = rte_eth_link_get_nowait(port, &link);
+    return rc != 0 ? rc : (link.link_status == RTE_ETH_LINK_UP);
+}
+
 int strait_thread_register(void) {
     if (rte_lcore_id() != LCORE_ID_ANY) {
         return 0;

@@ -69,6 +69,9 @@ int strait_port_start(uint16_t port, uint16_t nb_queues, uint16_t nb_rxd, uint16
 /* Reads the port's RSS redirection table into reta (reta_size entries, each a queue index). 0 or -errno. */
 int strait_port_reta(uint16_t port, uint16_t *reta, uint16_t reta_size);
 
+/* 1 when the port's link is up, 0 when down, negative errno on error (rte_eth_link_get_nowait). */
+int strait_link_up(uint16_t port);
+
 /* The calling thread's rte_errno. */
 int strait_errno(void);
 

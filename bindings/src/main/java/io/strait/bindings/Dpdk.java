@@ -186,6 +186,11 @@ public final class Dpdk {
         }
     }
 
+    /** True when the port's link is up (a memif link is down until its peer connects). */
+    public static boolean linkUp(int port) {
+        return strait_dpdk_h.strait_link_up((short) port) == 1;
+    }
+
     /** Registers the calling thread with the EAL (an lcore id for per-lcore mempool caches). */
     public static void registerThread() {
         if (strait_dpdk_h.strait_thread_register() != 0) {

@@ -204,6 +204,11 @@ public final class Dataplane implements AutoCloseable {
         return invokers[core];
     }
 
+    /** True when the port's link is up. */
+    public boolean linkUp() {
+        return Dpdk.linkUp(port);
+    }
+
     /** Port counters from the driver: packets in/out, bytes in/out, missed, errors in/out, no-mbuf. */
     public long[] portStats() {
         return Dpdk.portStats(port);

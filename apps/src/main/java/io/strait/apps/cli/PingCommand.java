@@ -15,9 +15,11 @@ import java.util.Set;
 final class PingCommand {
     static final String HELP = """
         usage: strait ping --target A.B.C.D [--count N] [--interval MS] [--size BYTES] [--timeout MS]
-                           [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D] [--eal "EXTRA EAL ARGS"]
+                           [--linger MS] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D] [--eal "EXTRA EAL ARGS"]
           Sends N echo requests (default 10, every 200 ms, 56 payload bytes) and prints each reply's round trip.
-          Exits 0 when every request was answered, 1 otherwise.
+          Meanwhile it answers ARP and pings like serve; --linger keeps it answering that long after its own
+          pings are done (so two Strait processes can ping each other). Exits 0 when every request was
+          answered, 1 otherwise.
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
         """;
 
@@ -30,7 +32,7 @@ final class PingCommand {
             return 0;
         }
         final Args a = new Args("ping", argv, Set.of("--target", "--count", "--interval", "--size", "--timeout",
-            "--dev", "--ip", "--gw", "--eal"), Set.of());
+            "--linger", "--dev", "--ip", "--gw", "--eal"), Set.of());
         if (!a.has("--target")) {
             throw new Args.UsageException("ping: --target A.B.C.D is required");
         }
@@ -39,6 +41,7 @@ final class PingCommand {
         final int intervalMs = a.getInt("--interval", 200, 0, 60_000);
         final int size = a.getInt("--size", 56, 0, 1472);
         final int timeoutMs = a.getInt("--timeout", 2000, 1, 600_000);
+        final int lingerMs = a.getInt("--linger", 0, 0, 600_000);
         Main.requireRoot("ping");
         final DataplaneConfig config = new DataplaneConfig().dev(a.get("--dev", DataplaneConfig.DEFAULT_DEV))
             .ip(a.get("--ip", "198.18.0.2/24")).gateway(a.get("--gw", "")).ealExtra(a.get("--eal", ""))
@@ -59,6 +62,15 @@ final class PingCommand {
                 }
             });
             final AgentInvoker invoker = dp.invoker(0);
+            // Wait for the link (a memif link is down until its peer connects), polling meanwhile.
+            final long linkDeadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+            while (!dp.linkUp() && System.nanoTime() - linkDeadlineNs < 0) {
+                invoker.invoke();
+            }
+            if (!dp.linkUp()) {
+                throw new IllegalStateException("the link of " + config.dev() + " stayed down for " + timeoutMs
+                    + " ms");
+            }
             int sent = 0;
             long nextNs = System.nanoTime();
             long deadlineNs = Long.MAX_VALUE;
@@ -81,6 +93,10 @@ final class PingCommand {
                 if (intervalMs > 0) {
                     Thread.onSpinWait();
                 }
+            }
+            final long lingerUntilNs = System.nanoTime() + lingerMs * 1_000_000L;
+            while (System.nanoTime() - lingerUntilNs < 0) {
+                invoker.invoke();
             }
             out.printf("--- %s ping statistics --- %d transmitted, %d received, %d%% loss%n", Ipv4.toString(target),
                 sent, received[0], sent == 0 ? 100 : (sent - received[0]) * 100 / sent);

@@ -816,6 +816,66 @@ public class strait_dpdk_h extends strait_dpdk_h$shared {
         }
     }
 
+    private static class strait_link_up {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            strait_dpdk_h.C_INT,
+            strait_dpdk_h.C_SHORT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("strait_link_up");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int strait_link_up(uint16_t port)
+     * }
+     */
+    public static FunctionDescriptor strait_link_up$descriptor() {
+        return strait_link_up.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int strait_link_up(uint16_t port)
+     * }
+     */
+    public static MethodHandle strait_link_up$handle() {
+        return strait_link_up.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int strait_link_up(uint16_t port)
+     * }
+     */
+    public static MemorySegment strait_link_up$address() {
+        return strait_link_up.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int strait_link_up(uint16_t port)
+     * }
+     */
+    public static int strait_link_up(short port) {
+        var mh$ = strait_link_up.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("strait_link_up", port);
+            }
+            return (int)mh$.invokeExact(port);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class strait_errno {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             strait_dpdk_h.C_INT    );
