@@ -30,7 +30,7 @@ class TwoEngineSimTest {
     @Test
     @DisplayName("RFC 9293 end to end: bulk both ways over loss, reordering, duplication, corruption, partitions")
     void bulkTransferManySeeds() {
-        final int seeds = Integer.getInteger("strait.sim.seeds", 200);
+        final int seeds = Integer.getInteger("strait.sim.seeds", 500);
         final long first = Long.getLong("strait.sim.seed", 1);
         final long t0 = System.nanoTime();
         long maxVirtualNs = 0;
@@ -104,7 +104,7 @@ class TwoEngineSimTest {
                 .nagle(rnd.nextInt(4) == 0)
                 .congestionControl(rnd.nextBoolean() ? TcpConfig.CC_NEWRENO : TcpConfig.CC_CUBIC)
                 .maxSynRetransmits(12)
-                .mslNs(10_000_000_000L)
+                .mslNs(60_000_000_000L)
                 .build();
         }
 
