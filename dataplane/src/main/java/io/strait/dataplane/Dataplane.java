@@ -165,7 +165,7 @@ public final class Dataplane implements AutoCloseable {
 
     /** One line describing the running dataplane, for logs. */
     public String describe() {
-        return "port " + config.deviceName() + " (" + info.driver() + ") mac " + Ethernet.macToString(info.mac())
+        return "dev " + config.deviceName() + " (" + info.driver() + ") mac " + Ethernet.macToString(info.mac())
             + " ip " + Ipv4.toString(config.ip) + "/" + config.prefixLength + " cores " + agents.length
             + " offloads 0x" + Integer.toHexString(enabledCaps);
     }

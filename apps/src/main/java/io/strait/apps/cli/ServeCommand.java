@@ -4,9 +4,17 @@ import io.strait.dataplane.CountersFile;
 import io.strait.dataplane.Dataplane;
 import io.strait.dataplane.DataplaneConfig;
 import io.strait.dataplane.NetAgent;
+import io.strait.dataplane.TcpTransport;
 import io.strait.dataplane.wire.Ipv4;
+import io.strait.apps.servers.DiscardServer;
+import io.strait.apps.servers.EchoServer;
+import io.strait.tcp.EntropySource;
+import io.strait.tcp.TcpConfig;
+import io.strait.tcp.TcpEngine;
+import io.strait.tcp.TcpHandler;
 
 import java.io.PrintStream;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,7 +46,7 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem"), Set.of("--hugepages"));
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc"), Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http is required");
@@ -62,12 +70,20 @@ final class ServeCommand {
         if (a.has("--cpus")) {
             config.cpus(parseCpus(a.get("--cpus", "")));
         }
+        final TcpConfig tcpConfig = tcpConfig(a);
         Main.requireRoot("serve");
 
         final CountDownLatch stop = new CountDownLatch(1);
         installSignalHandlers(stop);
         try (CountersFile counters = CountersFile.create(4096)) {
-            final Consumer<NetAgent> perCore = agent -> { };
+            final SecureRandom random = new SecureRandom();
+            final Consumer<NetAgent> perCore = agent -> {
+                final int core = Integer.parseInt(agent.roleName().substring("strait-core".length()));
+                final TcpEngine engine = new TcpEngine(tcpConfig, random::nextLong, counters.manager(),
+                    "core" + core + ".tcp.");
+                engine.listen(port, app(app, engine));
+                agent.transport(new TcpTransport(engine));
+            };
             try (Dataplane dp = Dataplane.open(config, counters, perCore)) {
                 dp.start();
                 out.println("READY app=" + app + " port=" + port + " " + dp.describe());
@@ -87,6 +103,34 @@ final class ServeCommand {
             out.flush();
         }
         return 0;
+    }
+
+    /** The TCP configuration from the command line: a server's defaults (many connections, modest buffers). */
+    static TcpConfig tcpConfig(Args a) {
+        final int bufferBytes = a.getInt("--buffer-kb", 64, 4, 16 * 1024) * 1024;
+        final int maxConnections = a.getInt("--max-connections", 12288, 16, 1 << 20);
+        if ((long) bufferBytes * 2 * maxConnections > Integer.MAX_VALUE) {
+            throw new Args.UsageException("serve: --max-connections x 2 x --buffer-kb must stay under 2 GiB per core");
+        }
+        final String cc = a.get("--cc", "newreno");
+        return TcpConfig.builder()
+            .maxConnections(maxConnections)
+            .sendBufferBytes(bufferBytes)
+            .receiveBufferBytes(bufferBytes)
+            .congestionControl(switch (cc) {
+                case "newreno" -> TcpConfig.CC_NEWRENO;
+                case "cubic" -> TcpConfig.CC_CUBIC;
+                default -> throw new Args.UsageException("serve: --cc takes newreno or cubic, not '" + cc + "'");
+            })
+            .build();
+    }
+
+    static TcpHandler app(String app, TcpEngine engine) {
+        return switch (app) {
+            case "echo" -> new EchoServer(engine);
+            case "discard" -> new DiscardServer(engine);
+            default -> throw new Args.UsageException("serve: --app " + app + " is not built yet");
+        };
     }
 
     @SuppressWarnings("removal")
