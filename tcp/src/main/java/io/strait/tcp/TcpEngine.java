@@ -425,10 +425,14 @@ public final class TcpEngine {
         final int limit = cfg.maxTimersPerPoll;
         int expired = 0;
         firedCount = 0;
+        // DeadlineTimerWheel.poll handles one tick per call and advances after it: repeat while it advanced, so
+        // the tick holding nowNs is also examined (a jump of the virtual clock crosses many ticks at once).
+        long tickBefore;
         do {
+            tickBefore = wheel.currentTickTime();
             expired += wheel.poll(nowNs, timerHandler, limit - expired);
         }
-        while (expired < limit && wheel.currentTickTime() <= nowNs);
+        while (expired < limit && wheel.currentTickTime() != tickBefore);
         for (int i = 0; i < firedCount; i++) {
             final Tcb t = tcbs[fired[i]];
             t.fired = false;
@@ -838,7 +842,15 @@ public final class TcpEngine {
         int payOff = s.payloadOffset;
         int payLen = s.payloadLength;
         boolean fin = s.has(FIN);
-        final boolean syn = s.has(SYN);
+        boolean syn = s.has(SYN);
+        int segLen = s.segLen();
+        if (st == SYN_RECEIVED && syn && s.has(ACK) && seq == t.irs && !t.passive) {
+            // Simultaneous open (RFC 9293 §3.5 Figure 8, line 7): the peer's SYN,ACK repeats its SYN; the SYN
+            // is a duplicate and only the ACK is new.
+            syn = false;
+            seq++;
+            segLen--;
+        }
 
         // RFC 7323 §5.3 R1: PAWS, before the sequence number check.
         if (t.tsOn && s.hasTimestamps && !rst && Seq.lt(s.tsVal, t.tsRecent)
@@ -854,7 +866,6 @@ public final class TcpEngine {
         if (wnd < 0) {
             wnd = 0;
         }
-        final int segLen = s.segLen();
         boolean acceptable;
         if (segLen == 0) {
             acceptable = wnd == 0 ? seq == t.rcvNxt : Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + wnd);
@@ -870,6 +881,15 @@ public final class TcpEngine {
             t.ackNow = true;
         }
         if (!acceptable) {
+            if (st == TIME_WAIT && fin && seq + segLen == t.rcvNxt) {
+                // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged and restarts 2 MSL
+                // (it fails the sequence test since RCV.NXT already covers it, as Linux tcp_timewait_state_process).
+                t.closeDeadlineNs = nowNs + cfg.timeWaitNs();
+                t.ackNow = true;
+                markDirty(t);
+                armTimer(t);
+                return;
+            }
             c.dropNotAcceptable.incrementRelease();
             if (!rst) {
                 // "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>" (in SYN-RECEIVED, re-send the SYN-ACK, as Linux).
