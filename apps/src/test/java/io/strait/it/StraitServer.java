@@ -17,6 +17,7 @@ public final class StraitServer implements AutoCloseable {
     private final List<String> lines;
     private final StringBuilder err;
     private final String ready;
+    private Thread outReader;
     private boolean stopped;
     private int exit = -1;
 
@@ -39,7 +40,7 @@ public final class StraitServer implements AutoCloseable {
             final Thread errReader = Thread.ofVirtual().start(() -> copy(p.getErrorStream(), errText));
             final String[] readyLine = new String[1];
             final Object lock = new Object();
-            Thread.ofVirtual().start(() -> {
+            final Thread outReader = Thread.ofVirtual().start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
                     String line;
@@ -71,7 +72,9 @@ public final class StraitServer implements AutoCloseable {
                 throw new AssertionError("strait serve did not print READY: " + String.join(" ", args)
                     + "\nstdout: " + out + "\nstderr: " + errText);
             }
-            return new StraitServer(p, readyLine[0], out, errText);
+            final StraitServer server = new StraitServer(p, readyLine[0], out, errText);
+            server.outReader = outReader;
+            return server;
         } catch (IOException e) {
             throw new AssertionError("cannot start strait serve: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -149,6 +152,11 @@ public final class StraitServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             exit = process.exitValue();
+            try {
+                outReader.join(5000); // all of stdout read
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         return exit;
     }
