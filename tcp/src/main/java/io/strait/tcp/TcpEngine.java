@@ -2015,7 +2015,8 @@ public final class TcpEngine {
         out.commit();
         c.segmentsOut.incrementRelease();
         c.synCookiesSent.incrementRelease();
-        cookiesActiveUntilNs = nowNs + 2 * cfg.cookieSecretRotationNs;
+        // ACKs are checked against cookies while one could still be valid (2 periods), plus one to count late ones.
+        cookiesActiveUntilNs = nowNs + 3 * cfg.cookieSecretRotationNs;
     }
 
     /** Validates the ACK completing a cookie handshake and creates the ESTABLISHED TCB. */

@@ -1,0 +1,135 @@
+package io.strait.tcp;
+
+import io.strait.tcp.sim.CapturedSegment;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.strait.tcp.Harness.*;
+import static io.strait.tcp.wire.TcpHeader.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+class RetransmitTest {
+    final Harness h = new Harness();
+
+    @Test
+    @DisplayName("RFC 6298 §5.4-5.5: retransmit at the RTO (min 200 ms after a 0 RTT sample), then back off x2")
+    void rtoAndBackoff() {
+        h.passiveOpen();
+        assertEquals(200 * MS, h.engine.rtoNs(h.handle));
+        h.write(bytes(500, 1));
+        final CapturedSegment first = one(h.poll());
+        assertEquals(List.of(), h.advance(199 * MS));
+        final CapturedSegment again = one(h.advance(MS));
+        expect(again, ACK | PSH, first.seq(), h.peerSeq);
+        assertArrayEquals(first.payload(), again.payload());
+        assertEquals(List.of(), h.advance(399 * MS));
+        expect(one(h.advance(MS)), ACK | PSH, first.seq(), h.peerSeq);
+        assertEquals(2, h.counter("rto_expiries"));
+        h.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 9293 §3.8.3 R2: after maxRetransmits the connection closes with TIMEOUT")
+    void retransmitLimit() {
+        h.passiveOpen();
+        h.write(bytes(500, 1));
+        h.poll();
+        int retransmissions = 0;
+        while (h.engine.state(h.handle) == TcpState.ESTABLISHED) {
+            retransmissions += h.nextEvent(Long.MAX_VALUE).size();
+        }
+        assertEquals(5, retransmissions);
+        assertEquals(List.of("open", "close:timeout"), h.app.events);
+        h.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 5681 §3.2 / RFC 6582: the third duplicate ACK triggers a fast retransmit of SND.UNA")
+    void fastRetransmit() {
+        h.passiveOpen();
+        h.write(bytes(5000, 1));
+        assertEquals(5, h.poll().size(), "RFC 6928: IW10 allows all five segments");
+        assertEquals(List.of(), h.send(h.seg()));
+        assertEquals(List.of(), h.send(h.seg()));
+        final CapturedSegment rtx = one(h.send(h.seg()));
+        expect(rtx, ACK, h.iss + 1, h.peerSeq);
+        assertEquals(1000, rtx.payload().length);
+        assertEquals(1, h.counter("fast_retransmits"));
+        // Partial ACK (RFC 6582 §3.2 step 5): the next hole is retransmitted at once.
+        final CapturedSegment partial = one(h.send(h.seg().ack(h.iss + 2001)));
+        expect(partial, ACK, h.iss + 2001, h.peerSeq);
+        h.peerAck = h.iss + 5001;
+        assertEquals(List.of(), h.send(h.seg()));
+        assertEquals(0, h.engine.sendQueueBytes(h.handle));
+        h.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 6675 §5: SACK-based recovery retransmits SND.UNA, then the next hole while pipe < cwnd")
+    void sackRecovery() {
+        final Harness s = new Harness(Harness.base().sack(true).build());
+        s.engine.listen(SERVER_PORT, s.app);
+        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted()));
+        assertTrue(synAck.sackPermitted());
+        s.iss = synAck.seq();
+        s.peerSeq = PEER_ISS + 1;
+        s.peerAck = s.iss + 1;
+        s.send(s.seg());
+        s.handle = s.app.handle;
+        s.write(bytes(5000, 1));
+        assertEquals(5, s.poll().size());
+        final int b = s.iss + 1;
+        final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 1000, b + 2000).sack(b + 3000, b + 5000));
+        assertEquals(2, rtx.size(), () -> "got " + rtx);
+        expect(rtx.get(0), ACK, b, s.peerSeq);
+        expect(rtx.get(1), ACK, b + 2000, s.peerSeq);
+        assertEquals(1, s.counter("sack_retransmits"));
+        s.peerAck = b + 5000;
+        assertEquals(List.of(), s.send(s.seg()));
+        s.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 2018 §4: out-of-order data is SACKed, most recent block first")
+    void sackBlocksSent() {
+        final Harness s = new Harness(Harness.base().sack(true).build());
+        s.engine.listen(SERVER_PORT, s.app);
+        s.iss = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted())).seq();
+        s.peerSeq = PEER_ISS + 1;
+        s.peerAck = s.iss + 1;
+        s.send(s.seg());
+        s.handle = s.app.handle;
+        final int base = s.peerSeq;
+        s.send(s.seg().seq(base + 1000).payload(bytes(100, 1)));
+        final CapturedSegment dup = one(s.send(s.seg().seq(base + 3000).payload(bytes(100, 2))));
+        expect(dup, ACK, s.iss + 1, base);
+        assertArrayEquals(new int[] {base + 3000, base + 3100, base + 1000, base + 1100}, dup.sackBlocks());
+        s.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 6298 §2.2-2.3 with RFC 7323 §4: RTT from TSecr sets SRTT, RTTVAR and the RTO")
+    void rttFromTimestamps() {
+        final Harness t = new Harness(Harness.base().timestamps(true).rtoMinNs(10 * MS).build());
+        t.engine.listen(SERVER_PORT, t.app);
+        final CapturedSegment synAck = one(t.send(t.seg().flags(SYN).ack(0).mss(1000).timestamps(100, 0)));
+        t.iss = synAck.seq();
+        t.peerSeq = PEER_ISS + 1;
+        t.peerAck = t.iss + 1;
+        t.advance(40 * MS);
+        t.send(t.seg().timestamps(101, synAck.tsVal()));
+        t.handle = t.app.handle;
+        // First sample R = 40 ms: SRTT = 40, RTTVAR = 20, RTO = 40 + 4*20 = 120 ms.
+        assertEquals(120 * MS, t.engine.rtoNs(t.handle));
+        t.write(bytes(100, 1));
+        final CapturedSegment data = one(t.poll());
+        t.advance(50 * MS);
+        t.peerAck = t.iss + 101;
+        t.send(t.seg().timestamps(102, data.tsVal()));
+        // R = 50: RTTVAR = (3*20 + |40-50|)/4 = 17.5, SRTT = (7*40 + 50)/8 = 41.25, RTO = 41.25 + 70 = 111.25 ms
+        assertEquals(111_250_000L, t.engine.rtoNs(t.handle));
+        t.finishAndCheckLeaks();
+    }
+}
