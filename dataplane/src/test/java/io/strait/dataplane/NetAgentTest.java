@@ -35,8 +35,8 @@ class NetAgentTest {
     @BeforeEach
     void setUp() {
         io = new MemoryFrameIo(256, 2048, OUR_MAC, 0);
-        counters = new CountersManager(new UnsafeBuffer(new byte[512 * 256]), new UnsafeBuffer(new byte[128 * 256]),
-            StandardCharsets.US_ASCII);
+        counters = new CountersManager(new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(512 * 256, 64)),
+            new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(128 * 256, 64)), StandardCharsets.US_ASCII);
         agent = new NetAgent("test", io, () -> nowNs, new DataplaneCounters(counters, 0), OUR_IP, 24, 0, 64);
         agent.onStart();
         agent.doWork();

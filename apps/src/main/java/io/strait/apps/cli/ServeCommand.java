@@ -8,6 +8,7 @@ import io.strait.dataplane.TcpTransport;
 import io.strait.dataplane.wire.Ipv4;
 import io.strait.apps.servers.DiscardServer;
 import io.strait.apps.servers.EchoServer;
+import io.strait.apps.servers.HttpServer;
 import io.strait.tcp.EntropySource;
 import io.strait.tcp.TcpConfig;
 import io.strait.tcp.TcpEngine;
@@ -129,7 +130,7 @@ final class ServeCommand {
         return switch (app) {
             case "echo" -> new EchoServer(engine);
             case "discard" -> new DiscardServer(engine);
-            default -> throw new Args.UsageException("serve: --app " + app + " is not built yet");
+            default -> new HttpServer(engine);
         };
     }
 

@@ -1,0 +1,789 @@
+package io.strait.apps.servers;
+
+import io.strait.tcp.TcpEngine;
+import io.strait.tcp.TcpHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * CONTRACT.md {@code http}: HTTP/1.1 (RFC 9112) over one core's {@link TcpEngine}, parsed incrementally byte by byte
+ * with per-connection state in primitive arrays indexed by the connection's slot: nothing is allocated per request.
+ *
+ * <ul>
+ *   <li>{@code GET /} answers 200 {@code hello\n}; {@code GET /bytes/N} (0 ≤ N ≤ 2^31-1) streams N bytes, byte i
+ *       being {@code i mod 251}, under backpressure; {@code POST /echo} answers with the request body, streamed as it
+ *       arrives (Content-Length bodies keep their length; chunked bodies are echoed chunked); anything else 404.
+ *       HEAD is answered like GET without the body.</li>
+ *   <li>Keep-alive by default for HTTP/1.1, {@code Connection: close} honoured, HTTP/1.0 closes unless it asks for
+ *       keep-alive; pipelined requests are answered in order: while a response is still being written the parser
+ *       stops consuming, so TCP's receive window applies the backpressure.</li>
+ *   <li>Malformed input (bad request line, bare LF, bad header, bad or conflicting Content-Length, both
+ *       Content-Length and Transfer-Encoding, bad chunk size) answers 400 and closes; a header block over
+ *       {@link #MAX_HEADER_BYTES} answers 431 and closes; a version other than HTTP/1.x answers 505 and closes.</li>
+ * </ul>
+ * Called on the core's thread only.
+ */
+public final class HttpServer implements TcpHandler {
+    /** Largest request line plus headers (RFC 9112 §2.3 leaves it to the server; 8 KiB as nginx's default). */
+    public static final int MAX_HEADER_BYTES = 8192;
+    static final int MAX_TARGET = 64;
+    static final int MAX_NAME = 24;
+    static final int MAX_VALUE = 32;
+
+    // Parser states.
+    private static final byte METHOD = 0;
+    private static final byte TARGET = 1;
+    private static final byte VERSION = 2;
+    private static final byte LINE_LF = 3;
+    private static final byte NAME = 4;
+    private static final byte VALUE = 5;
+    private static final byte HEADERS_LF = 6;
+    private static final byte BODY = 7;
+    private static final byte CHUNK_SIZE = 8;
+    private static final byte CHUNK_EXT = 9;
+    private static final byte CHUNK_SIZE_LF = 10;
+    private static final byte CHUNK_DATA = 11;
+    private static final byte CHUNK_DATA_CR = 12;
+    private static final byte CHUNK_DATA_LF = 13;
+    private static final byte TRAILER = 14;
+    private static final byte TRAILER_LF = 15;
+    private static final byte RESPONDING = 16;
+    private static final byte DONE = 17;
+
+    // Routes.
+    private static final byte ROUTE_NOT_FOUND = 0;
+    private static final byte ROUTE_HELLO = 1;
+    private static final byte ROUTE_BYTES = 2;
+    private static final byte ROUTE_ECHO = 3;
+
+    private static final byte[] HELLO = "hello\n".getBytes(StandardCharsets.US_ASCII);
+    /** i mod 251 for i in [0, 251 + 64 KiB): a window at offset (i mod 251) is the body from byte i on. */
+    private static final int PATTERN_SPAN = 65536;
+    private static final UnsafeBuffer PATTERN = pattern();
+
+    private final TcpEngine engine;
+    private final int sendBufferBytes;
+    private final byte[] state;
+    private final byte[] method;       // 0 GET, 1 HEAD, 2 POST, 3 other
+    private final byte[] route;
+    private final boolean[] closeAfter;
+    private final boolean[] http10;
+    private final boolean[] chunked;
+    private final boolean[] sawLength;
+    private final boolean[] keepAliveAsked;
+    private final int[] headerBytes;
+    private final int[] tokenLength;
+    private final byte[] token;         // per slot: the target, a header name, then its value
+    private final int[] nameLength;
+    private final long[] contentLength;
+    private final long[] bodyLeft;      // request body bytes still to read (Content-Length or current chunk)
+    private final long[] streamOffset;  // /bytes/N: next byte index; N in streamEnd
+    private final long[] streamEnd;
+    private final int[] pendingStatus;  // error status to send once writable, or 0
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[512]);
+
+    public HttpServer(TcpEngine engine) {
+        this.engine = engine;
+        final int n = engine.config().maxConnections;
+        this.sendBufferBytes = engine.config().sendBufferBytes;
+        state = new byte[n];
+        method = new byte[n];
+        route = new byte[n];
+        closeAfter = new boolean[n];
+        http10 = new boolean[n];
+        chunked = new boolean[n];
+        sawLength = new boolean[n];
+        keepAliveAsked = new boolean[n];
+        headerBytes = new int[n];
+        tokenLength = new int[n];
+        token = new byte[n * (MAX_TARGET + MAX_NAME + MAX_VALUE)];
+        nameLength = new int[n];
+        contentLength = new long[n];
+        bodyLeft = new long[n];
+        streamOffset = new long[n];
+        streamEnd = new long[n];
+        pendingStatus = new int[n];
+    }
+
+    private static UnsafeBuffer pattern() {
+        final byte[] p = new byte[251 + PATTERN_SPAN];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (byte) (i % 251);
+        }
+        return new UnsafeBuffer(p);
+    }
+
+    @Override
+    public void onOpen(long handle) {
+        reset(TcpEngine.slot(handle));
+    }
+
+    private void reset(int s) {
+        state[s] = METHOD;
+        method[s] = 0;
+        route[s] = ROUTE_NOT_FOUND;
+        closeAfter[s] = false;
+        http10[s] = false;
+        chunked[s] = false;
+        sawLength[s] = false;
+        keepAliveAsked[s] = false;
+        headerBytes[s] = 0;
+        tokenLength[s] = 0;
+        nameLength[s] = 0;
+        contentLength[s] = 0;
+        bodyLeft[s] = 0;
+        pendingStatus[s] = 0;
+    }
+
+    private int free(long handle) {
+        return sendBufferBytes - engine.sendQueueBytes(handle);
+    }
+
+    @Override
+    public int onData(long handle, DirectBuffer buffer, int offset, int length) {
+        final int s = TcpEngine.slot(handle);
+        int i = 0;
+        while (i < length) {
+            final byte st = state[s];
+            if (st == RESPONDING) {
+                if (!continueResponse(handle, s)) {
+                    return i; // output full: leave the rest in TCP's receive buffer
+                }
+                continue;
+            }
+            if (st == DONE) {
+                return length; // closing: anything more is discarded
+            }
+            if (st == BODY || st == CHUNK_DATA) {
+                final int n = (int) Math.min(bodyLeft[s], length - i);
+                final int used = body(handle, s, buffer, offset + i, n);
+                i += used;
+                bodyLeft[s] -= used;
+                if (used < n) {
+                    return i;
+                }
+                if (bodyLeft[s] == 0) {
+                    if (st == BODY) {
+                        if (!requestComplete(handle, s)) {
+                            return i;
+                        }
+                    } else {
+                        state[s] = CHUNK_DATA_CR;
+                    }
+                }
+                continue;
+            }
+            final int b = buffer.getByte(offset + i) & 0xFF;
+            i++;
+            if (st <= HEADERS_LF && ++headerBytes[s] > MAX_HEADER_BYTES) {
+                fail(handle, s, 431);
+                continue;
+            }
+            if (!step(handle, s, st, b)) {
+                return i;
+            }
+        }
+        if (state[s] == RESPONDING) {
+            continueResponse(handle, s);
+        }
+        return length;
+    }
+
+    /** One byte of request line, headers or chunk framing; false when output is full (stop consuming). */
+    private boolean step(long handle, int s, byte st, int b) {
+        switch (st) {
+            case METHOD -> {
+                if (b == ' ') {
+                    method[s] = methodOf(s);
+                    tokenLength[s] = 0;
+                    state[s] = TARGET;
+                } else if (b >= 'A' && b <= 'Z' && tokenLength[s] < 8) {
+                    token[base(s) + tokenLength[s]++] = (byte) b;
+                } else if (!(b == '\r' || b == '\n') || tokenLength[s] > 0) {
+                    fail(handle, s, 400);
+                } // RFC 9112 §2.2: empty lines before a request line are ignored
+            }
+            case TARGET -> {
+                if (b == ' ') {
+                    route[s] = routeOf(s);
+                    tokenLength[s] = 0;
+                    state[s] = VERSION;
+                } else if (b <= ' ' || b == 0x7F) {
+                    fail(handle, s, 400);
+                } else if (tokenLength[s] < MAX_TARGET) {
+                    token[base(s) + tokenLength[s]++] = (byte) b;
+                } else {
+                    tokenLength[s] = MAX_TARGET + 1; // too long for any route: 404 (never truncated into a match)
+                }
+            }
+            case VERSION -> {
+                if (b == '\r') {
+                    final int v = versionOf(s);
+                    if (v < 0) {
+                        fail(handle, s, tokenLength[s] >= 5 && startsWith(s, "HTTP/") ? 505 : 400);
+                    } else {
+                        http10[s] = v == 0;
+                        state[s] = LINE_LF;
+                    }
+                } else if (tokenLength[s] < 8) {
+                    token[base(s) + tokenLength[s]++] = (byte) b;
+                } else {
+                    fail(handle, s, 400);
+                }
+            }
+            case LINE_LF -> {
+                if (b != '\n') {
+                    fail(handle, s, 400);
+                } else {
+                    tokenLength[s] = 0;
+                    state[s] = NAME;
+                }
+            }
+            case NAME -> {
+                if (b == ':') {
+                    if (tokenLength[s] == 0) {
+                        fail(handle, s, 400);
+                    } else {
+                        nameLength[s] = tokenLength[s];
+                        tokenLength[s] = 0;
+                        state[s] = VALUE;
+                    }
+                } else if (b == '\r' && tokenLength[s] == 0) {
+                    state[s] = HEADERS_LF;
+                } else if (isTokenChar(b)) {
+                    if (tokenLength[s] < MAX_NAME) {
+                        token[base(s) + MAX_TARGET + tokenLength[s]] = (byte) (b | 0x20);
+                    }
+                    tokenLength[s]++;
+                } else {
+                    fail(handle, s, 400); // RFC 9112 §5.1: no whitespace between name and colon
+                }
+            }
+            case VALUE -> {
+                if (b == '\r') {
+                    state[s] = LINE_LF;
+                    if (!header(handle, s)) {
+                        return true;
+                    }
+                } else if (b == '\n' || (b < ' ' && b != '\t') || b == 0x7F) {
+                    fail(handle, s, 400);
+                } else if ((b == ' ' || b == '\t') && tokenLength[s] == 0) {
+                    return true; // leading OWS
+                } else {
+                    if (tokenLength[s] < MAX_VALUE) {
+                        token[base(s) + MAX_TARGET + MAX_NAME + tokenLength[s]] = (byte) b;
+                    }
+                    tokenLength[s]++;
+                }
+            }
+            case HEADERS_LF -> {
+                if (b != '\n') {
+                    fail(handle, s, 400);
+                } else {
+                    return headersComplete(handle, s);
+                }
+            }
+            case CHUNK_SIZE -> {
+                final int d = hex(b);
+                if (d >= 0 && bodyLeft[s] < (1L << 40)) {
+                    bodyLeft[s] = bodyLeft[s] * 16 + d;
+                    tokenLength[s]++;
+                } else if ((b == ';' || b == ' ' || b == '\t') && tokenLength[s] > 0) {
+                    state[s] = CHUNK_EXT;
+                } else if (b == '\r' && tokenLength[s] > 0) {
+                    state[s] = CHUNK_SIZE_LF;
+                } else {
+                    fail(handle, s, 400);
+                }
+            }
+            case CHUNK_EXT -> {
+                if (b == '\r') {
+                    state[s] = CHUNK_SIZE_LF;
+                } else if (b == '\n') {
+                    fail(handle, s, 400);
+                }
+            }
+            case CHUNK_SIZE_LF -> {
+                if (b != '\n') {
+                    fail(handle, s, 400);
+                } else if (bodyLeft[s] == 0) {
+                    tokenLength[s] = 0;
+                    state[s] = TRAILER; // last chunk: trailers until an empty line
+                } else {
+                    state[s] = CHUNK_DATA;
+                }
+            }
+            case CHUNK_DATA_CR -> {
+                if (b == '\r') {
+                    state[s] = CHUNK_DATA_LF;
+                } else {
+                    fail(handle, s, 400);
+                }
+            }
+            case CHUNK_DATA_LF -> {
+                if (b == '\n') {
+                    tokenLength[s] = 0;
+                    bodyLeft[s] = 0;
+                    state[s] = CHUNK_SIZE;
+                } else {
+                    fail(handle, s, 400);
+                }
+            }
+            case TRAILER -> {
+                if (b == '\r') {
+                    state[s] = TRAILER_LF;
+                } else if (b == '\n') {
+                    fail(handle, s, 400);
+                } else {
+                    tokenLength[s]++;
+                }
+            }
+            case TRAILER_LF -> {
+                if (b != '\n') {
+                    fail(handle, s, 400);
+                } else if (tokenLength[s] == 0) {
+                    return requestComplete(handle, s);
+                } else {
+                    tokenLength[s] = 0;
+                    state[s] = TRAILER;
+                }
+            }
+            default -> fail(handle, s, 400);
+        }
+        return true;
+    }
+
+    private static boolean isTokenChar(int b) {
+        return b > ' ' && b < 0x7F && b != '(' && b != ')' && b != ',' && b != '/' && b != ':' && b != ';'
+            && b != '<' && b != '=' && b != '>' && b != '?' && b != '@' && b != '[' && b != '\\' && b != ']'
+            && b != '{' && b != '}' && b != '"';
+    }
+
+    private static int hex(int b) {
+        if (b >= '0' && b <= '9') {
+            return b - '0';
+        }
+        if (b >= 'a' && b <= 'f') {
+            return b - 'a' + 10;
+        }
+        if (b >= 'A' && b <= 'F') {
+            return b - 'A' + 10;
+        }
+        return -1;
+    }
+
+    private static int base(int s) {
+        return s * (MAX_TARGET + MAX_NAME + MAX_VALUE);
+    }
+
+    private boolean startsWith(int s, String text) {
+        if (tokenLength[s] < text.length()) {
+            return false;
+        }
+        for (int k = 0; k < text.length(); k++) {
+            if (token[base(s) + k] != text.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean tokenEquals(int s, int from, int length, String text) {
+        if (length != text.length()) {
+            return false;
+        }
+        for (int k = 0; k < length; k++) {
+            if (token[base(s) + from + k] != text.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private byte methodOf(int s) {
+        final int n = tokenLength[s];
+        if (tokenEquals(s, 0, n, "GET")) {
+            return 0;
+        }
+        if (tokenEquals(s, 0, n, "HEAD")) {
+            return 1;
+        }
+        if (tokenEquals(s, 0, n, "POST")) {
+            return 2;
+        }
+        if (n == 0) {
+            return 3;
+        }
+        return 3;
+    }
+
+    /** HTTP/1.0 gives 0, HTTP/1.1 gives 1, anything else -1. */
+    private int versionOf(int s) {
+        if (tokenEquals(s, 0, tokenLength[s], "HTTP/1.1")) {
+            return 1;
+        }
+        if (tokenEquals(s, 0, tokenLength[s], "HTTP/1.0")) {
+            return 0;
+        }
+        return -1;
+    }
+
+    private byte routeOf(int s) {
+        final int n = tokenLength[s];
+        if (n > MAX_TARGET) {
+            return ROUTE_NOT_FOUND;
+        }
+        if (tokenEquals(s, 0, n, "/")) {
+            return method[s] <= 1 ? ROUTE_HELLO : ROUTE_NOT_FOUND;
+        }
+        if (tokenEquals(s, 0, n, "/echo")) {
+            return method[s] == 2 ? ROUTE_ECHO : ROUTE_NOT_FOUND;
+        }
+        final String prefix = "/bytes/";
+        if (method[s] <= 1 && n > prefix.length() && n <= prefix.length() + 10 && startsWith(s, prefix)) {
+            long v = 0;
+            for (int k = prefix.length(); k < n; k++) {
+                final int d = token[base(s) + k] - '0';
+                if (d < 0 || d > 9) {
+                    return ROUTE_NOT_FOUND;
+                }
+                v = v * 10 + d;
+            }
+            if (v > Integer.MAX_VALUE) {
+                return ROUTE_NOT_FOUND;
+            }
+            streamEnd[s] = v;
+            return ROUTE_BYTES;
+        }
+        return ROUTE_NOT_FOUND;
+    }
+
+    /** A complete header line: note what the server needs (RFC 9112 §6, RFC 9110 §7.6.1). */
+    private boolean header(long handle, int s) {
+        final int nl = Math.min(nameLength[s], MAX_NAME + 1);
+        final int vl = tokenLength[s];
+        final int v = MAX_TARGET + MAX_NAME;
+        int end = Math.min(vl, MAX_VALUE); // trailing OWS
+        while (end > 0 && (token[base(s) + v + end - 1] == ' ' || token[base(s) + v + end - 1] == '\t')) {
+            end--;
+        }
+        if (tokenEquals(s, MAX_TARGET, nl, "content-length")) {
+            if (vl > 18 || end == 0) {
+                fail(handle, s, 400);
+                return false;
+            }
+            long n = 0;
+            for (int k = 0; k < end; k++) {
+                final int d = token[base(s) + v + k] - '0';
+                if (d < 0 || d > 9) {
+                    fail(handle, s, 400);
+                    return false;
+                }
+                n = n * 10 + d;
+            }
+            if (sawLength[s] && n != contentLength[s]) {
+                fail(handle, s, 400); // RFC 9112 §6.3 (5): differing Content-Length values
+                return false;
+            }
+            sawLength[s] = true;
+            contentLength[s] = n;
+        } else if (tokenEquals(s, MAX_TARGET, nl, "transfer-encoding")) {
+            if (vl <= MAX_VALUE && equalsIgnoreCase(s, v, end, "chunked")) {
+                chunked[s] = true;
+            } else {
+                fail(handle, s, 400); // only chunked is understood (RFC 9112 §6.1: else 501; 400 and close here)
+                return false;
+            }
+        } else if (tokenEquals(s, MAX_TARGET, nl, "connection")) {
+            if (vl <= MAX_VALUE && equalsIgnoreCase(s, v, end, "close")) {
+                closeAfter[s] = true;
+            } else if (vl <= MAX_VALUE && equalsIgnoreCase(s, v, end, "keep-alive")) {
+                keepAliveAsked[s] = true;
+            }
+        }
+        tokenLength[s] = 0;
+        return true;
+    }
+
+    private boolean equalsIgnoreCase(int s, int from, int length, String text) {
+        if (length != text.length()) {
+            return false;
+        }
+        for (int k = 0; k < length; k++) {
+            if ((token[base(s) + from + k] | 0x20) != text.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The empty line after the headers: decide the body, start the response. */
+    private boolean headersComplete(long handle, int s) {
+        if (chunked[s] && sawLength[s]) {
+            fail(handle, s, 400); // RFC 9112 §6.1: both is a smuggling risk; reject and close
+            return false;
+        }
+        if (http10[s] && !keepAliveAsked[s]) {
+            closeAfter[s] = true;
+        }
+        if (route[s] == ROUTE_ECHO) {
+            if (free(handle) < 160) {
+                pendingStatus[s] = -1; // start the echo response once writable
+                state[s] = RESPONDING;
+                return false;
+            }
+            return startEcho(handle, s);
+        }
+        // Other routes ignore the body but must read it (to find the next pipelined request).
+        if (chunked[s]) {
+            bodyLeft[s] = 0;
+            tokenLength[s] = 0;
+            state[s] = CHUNK_SIZE;
+            return true;
+        }
+        if (contentLength[s] > 0) {
+            bodyLeft[s] = contentLength[s];
+            state[s] = BODY;
+            return true;
+        }
+        return requestComplete(handle, s);
+    }
+
+    private boolean startEcho(long handle, int s) {
+        if (chunked[s]) {
+            writeHead(handle, s, 200, -1);
+            bodyLeft[s] = 0;
+            tokenLength[s] = 0;
+            state[s] = CHUNK_SIZE;
+            return true;
+        }
+        writeHead(handle, s, 200, contentLength[s]);
+        if (contentLength[s] == 0) {
+            return requestComplete(handle, s);
+        }
+        bodyLeft[s] = contentLength[s];
+        state[s] = BODY;
+        return true;
+    }
+
+    /** Request body bytes: echoed for /echo (as much as the send buffer takes), skipped otherwise. */
+    private int body(long handle, int s, DirectBuffer buffer, int offset, int length) {
+        if (route[s] != ROUTE_ECHO || method[s] == 1) {
+            return length;
+        }
+        if (!chunked[s]) {
+            final int n = engine.write(handle, buffer, offset, length);
+            return Math.max(n, 0);
+        }
+        final int room = free(handle) - 16;
+        final int n = Math.min(length, room);
+        if (n <= 0) {
+            return 0;
+        }
+        int p = 0;
+        p = putHex(p, n);
+        p = put(p, "\r\n");
+        engine.write(handle, scratch, 0, p);
+        engine.write(handle, buffer, offset, n);
+        engine.write(handle, scratch, p - 2, 2);
+        return n;
+    }
+
+    /** The request is fully read: answer it (or finish answering it). False when output filled up. */
+    private boolean requestComplete(long handle, int s) {
+        switch (route[s]) {
+            case ROUTE_HELLO -> {
+                if (free(handle) < 256) {
+                    state[s] = RESPONDING;
+                    streamOffset[s] = -1; // hello not yet written
+                    return false;
+                }
+                writeHead(handle, s, 200, HELLO.length);
+                if (method[s] != 1) {
+                    scratch.putBytes(0, HELLO);
+                    engine.write(handle, scratch, 0, HELLO.length);
+                }
+            }
+            case ROUTE_BYTES -> {
+                if (free(handle) < 256) {
+                    state[s] = RESPONDING;
+                    streamOffset[s] = -1;
+                    return false;
+                }
+                writeHead(handle, s, 200, streamEnd[s]);
+                streamOffset[s] = method[s] == 1 ? streamEnd[s] : 0;
+                state[s] = RESPONDING;
+                return continueResponse(handle, s);
+            }
+            case ROUTE_ECHO -> {
+                if (chunked[s]) {
+                    if (free(handle) < 8) {
+                        state[s] = RESPONDING;
+                        streamOffset[s] = -2;
+                        return false;
+                    }
+                    final int p = put(0, "0\r\n\r\n");
+                    engine.write(handle, scratch, 0, p);
+                }
+            }
+            default -> {
+                if (free(handle) < 256) {
+                    state[s] = RESPONDING;
+                    streamOffset[s] = -1;
+                    return false;
+                }
+                writeHead(handle, s, 404, 0);
+            }
+        }
+        return finish(handle, s);
+    }
+
+    /** After a full response: close if asked, else get ready for the next pipelined request. */
+    private boolean finish(long handle, int s) {
+        if (closeAfter[s]) {
+            state[s] = DONE;
+            engine.close(handle);
+            return true;
+        }
+        reset(s);
+        return true;
+    }
+
+    /** Writes more of an in-progress response; true when it is complete. */
+    private boolean continueResponse(long handle, int s) {
+        if (pendingStatus[s] > 0) {
+            if (free(handle) < 256) {
+                return false;
+            }
+            writeHead(handle, s, pendingStatus[s], 0);
+            pendingStatus[s] = 0;
+            state[s] = DONE;
+            engine.close(handle);
+            return true;
+        }
+        if (pendingStatus[s] == -1) {
+            if (free(handle) < 160) {
+                return false;
+            }
+            pendingStatus[s] = 0;
+            return startEcho(handle, s);
+        }
+        if (route[s] == ROUTE_BYTES && streamOffset[s] >= 0) {
+            while (streamOffset[s] < streamEnd[s]) {
+                final long i = streamOffset[s];
+                final int n = (int) Math.min(streamEnd[s] - i, PATTERN_SPAN);
+                final int written = engine.write(handle, PATTERN, (int) (i % 251), n);
+                if (written <= 0) {
+                    return false;
+                }
+                streamOffset[s] = i + written;
+            }
+            return finish(handle, s);
+        }
+        // A response whose head did not fit earlier.
+        state[s] = BODY; // any value but RESPONDING; requestComplete sets what follows
+        return requestComplete(handle, s);
+    }
+
+    /** Answers an error and closes: RFC 9112 §2.2 / RFC 6585 §5. */
+    private void fail(long handle, int s, int status) {
+        if (free(handle) < 256) {
+            pendingStatus[s] = status;
+            state[s] = RESPONDING;
+            return;
+        }
+        closeAfter[s] = true;
+        writeHead(handle, s, status, 0);
+        state[s] = DONE;
+        engine.close(handle);
+    }
+
+    private void writeHead(long handle, int s, int status, long length) {
+        int p = put(0, "HTTP/1.1 ");
+        p = put(p, switch (status) {
+            case 200 -> "200 OK";
+            case 400 -> "400 Bad Request";
+            case 404 -> "404 Not Found";
+            case 431 -> "431 Request Header Fields Too Large";
+            default -> "505 HTTP Version Not Supported";
+        });
+        p = put(p, "\r\nServer: strait\r\nContent-Type: ");
+        p = put(p, route[s] == ROUTE_HELLO && status == 200 ? "text/plain" : "application/octet-stream");
+        if (length >= 0) {
+            p = put(p, "\r\nContent-Length: ");
+            p = putDecimal(p, length);
+        } else {
+            p = put(p, "\r\nTransfer-Encoding: chunked");
+        }
+        if (closeAfter[s] || status >= 400) {
+            p = put(p, "\r\nConnection: close");
+        } else if (http10[s]) {
+            p = put(p, "\r\nConnection: keep-alive");
+        }
+        p = put(p, "\r\n\r\n");
+        engine.write(handle, scratch, 0, p);
+    }
+
+    private int put(int p, String text) {
+        for (int k = 0; k < text.length(); k++) {
+            scratch.putByte(p + k, (byte) text.charAt(k));
+        }
+        return p + text.length();
+    }
+
+    private int putDecimal(int p, long v) {
+        if (v == 0) {
+            scratch.putByte(p, (byte) '0');
+            return p + 1;
+        }
+        int digits = 0;
+        for (long t = v; t > 0; t /= 10) {
+            digits++;
+        }
+        for (int k = digits - 1; k >= 0; k--) {
+            scratch.putByte(p + k, (byte) ('0' + v % 10));
+            v /= 10;
+        }
+        return p + digits;
+    }
+
+    private int putHex(int p, int v) {
+        int digits = 0;
+        for (int t = v; t > 0; t >>>= 4) {
+            digits++;
+        }
+        for (int k = digits - 1; k >= 0; k--) {
+            scratch.putByte(p + k, (byte) Character.forDigit(v & 0xF, 16));
+            v >>>= 4;
+        }
+        return p + digits;
+    }
+
+    @Override
+    public void onWritable(long handle) {
+        final int s = TcpEngine.slot(handle);
+        if (state[s] == RESPONDING && continueResponse(handle, s)) {
+            engine.resumeRead(handle);
+        } else if (state[s] == BODY || state[s] == CHUNK_DATA) {
+            engine.resumeRead(handle);
+        }
+    }
+
+    @Override
+    public void onPeerFin(long handle) {
+        final int s = TcpEngine.slot(handle);
+        if (state[s] != RESPONDING) {
+            state[s] = DONE;
+            engine.close(handle);
+        } else {
+            closeAfter[s] = true;
+        }
+    }
+
+    @Override
+    public void onClose(long handle, int reason) {
+        state[TcpEngine.slot(handle)] = DONE;
+    }
+}
