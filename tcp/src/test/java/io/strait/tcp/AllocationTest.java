@@ -61,14 +61,18 @@ class AllocationTest {
         assertEquals(150_000L * 1000, echo.bytes);
         assertTrue(sink.segments >= 150_000);
         assertEquals(1, h.engine.connectionCount());
+        h.handle = echo.handle;
+        h.finishAndCheckLeaks();
     }
 
     static final class Echo implements TcpHandler {
         TcpEngine engine;
         long bytes;
+        long handle = -1;
 
         @Override
         public void onOpen(final long handle) {
+            this.handle = handle;
         }
 
         @Override

@@ -205,6 +205,16 @@ class ClosingStatesTest {
         }
 
         @Test
+        @DisplayName("RFC 1122 §4.2.2.13: without timestamps, a SYN above RCV.NXT reopens a TIME-WAIT four-tuple")
+        void synWithHigherSequenceReopens() {
+            timeWait();
+            final CapturedSegment again = one(h.send(h.seg().flags(SYN).seq(h.peerSeq + 100_000).ack(0).mss(1000)));
+            expect(again, SYN | ACK, again.seq(), h.peerSeq + 100_001);
+            assertEquals(1, h.counter("time_wait_reused"));
+            h.finishAndCheckLeaks();
+        }
+
+        @Test
         @DisplayName("RFC 6191 §2: a SYN with a newer timestamp reopens a TIME-WAIT four-tuple; an older one does not")
         void synWithNewerTimestampReopens() {
             final Harness t = new Harness(Harness.base().timestamps(true).build());
