@@ -27,13 +27,16 @@ final class ServeCommand {
     static final String HELP = """
         usage: strait serve --app echo|discard|http [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
-                            [--mem MB] [--hugepages]
+                            [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
+                            [--cc newreno|cubic] [--msl-ms MS]
           echo     writes back every byte it receives until the peer closes (default port 7)
           discard  reads and drops everything (default port 9)
           http     HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24 --cores 1.
           --dev takes any DPDK device: a PCI address, net_af_packet0,iface=X, net_af_xdp0,iface=X,
           net_memif0,role=server,socket=PATH, net_tap0, net_ring0.
+          TCP: --max-connections per core (12288), send and receive buffer per connection (64 KB), congestion
+          control (newreno), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s).
           Prints a line beginning with READY when it accepts connections; SIGINT or SIGTERM stops it cleanly,
           printing its counters.
         """;
@@ -47,7 +50,7 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc"), Set.of("--hugepages"));
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms"), Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http is required");
@@ -118,6 +121,7 @@ final class ServeCommand {
             .maxConnections(maxConnections)
             .sendBufferBytes(bufferBytes)
             .receiveBufferBytes(bufferBytes)
+            .mslNs(a.getInt("--msl-ms", 30_000, 1, 600_000) * 1_000_000L)
             .congestionControl(switch (cc) {
                 case "newreno" -> TcpConfig.CC_NEWRENO;
                 case "cubic" -> TcpConfig.CC_CUBIC;
