@@ -221,6 +221,30 @@ public final class TcpEngine {
         return t.generation == (int) (handle >>> 32) ? t.state : CLOSED;
     }
 
+    /** The four-tuple of a live handle (local port); -1 for a stale handle. */
+    public int localPort(final long handle) {
+        final Tcb t = lookup(handle);
+        return t == null ? -1 : t.localPort;
+    }
+
+    /** Remote port of a live handle; -1 for a stale handle. */
+    public int remotePort(final long handle) {
+        final Tcb t = lookup(handle);
+        return t == null ? -1 : t.remotePort;
+    }
+
+    /** Remote IPv4 address (big-endian int) of a live handle; 0 for a stale handle. */
+    public int remoteIp(final long handle) {
+        final Tcb t = lookup(handle);
+        return t == null ? 0 : t.remoteIp;
+    }
+
+    /** Local IPv4 address (big-endian int) of a live handle; 0 for a stale handle. */
+    public int localIp(final long handle) {
+        final Tcb t = lookup(handle);
+        return t == null ? 0 : t.localIp;
+    }
+
     /** Bytes written and not yet acknowledged, for a live handle; -1 otherwise. */
     public int sendQueueBytes(final long handle) {
         final Tcb t = lookup(handle);
