@@ -83,6 +83,8 @@ public final class TcpEngine {
     private final DeadlineTimerWheel.TimerHandler timerHandler = this::onTimerExpiry;
     private final DeadlineTimerWheel.TimerConsumer deadlineScanner = this::scanDeadline;
     private long scannedMinNs;
+    private long cachedNextDeadlineNs = Long.MAX_VALUE;
+    private boolean deadlineCacheValid;
     private final int[] fired;
     private int firedCount;
     private final int[] dirtyQ;
@@ -412,11 +414,18 @@ public final class TcpEngine {
         if (timers == 0) {
             return Long.MAX_VALUE;
         }
-        if (timers > 4096) {
-            return wheel.currentTickTime();
+        if (deadlineCacheValid) {
+            return cachedNextDeadlineNs;
         }
+        if (timers > 4096) {
+            return wheel.currentTickTime(); // a bound, not a scan: busy engines poll every cycle anyway
+        }
+        // The wheel has no "earliest" query: scan once, then keep the minimum up to date on schedule; a cancelled
+        // minimum only causes an early (empty) poll, after which the cache is rebuilt.
         scannedMinNs = Long.MAX_VALUE;
         wheel.forEach(deadlineScanner);
+        cachedNextDeadlineNs = scannedMinNs;
+        deadlineCacheValid = true;
         return scannedMinNs;
     }
 
@@ -457,6 +466,9 @@ public final class TcpEngine {
             expired += wheel.poll(nowNs, timerHandler, limit - expired);
         }
         while (expired < limit && wheel.currentTickTime() != tickBefore);
+        if (deadlineCacheValid && (expired > 0 || cachedNextDeadlineNs <= nowNs)) {
+            deadlineCacheValid = false;
+        }
         for (int i = 0; i < firedCount; i++) {
             final Tcb t = tcbs[fired[i]];
             t.fired = false;
@@ -2307,6 +2319,9 @@ public final class TcpEngine {
         }
         t.timerId = wheel.scheduleTimer(d);
         t.timerDeadlineNs = d;
+        if (deadlineCacheValid && d < cachedNextDeadlineNs) {
+            cachedNextDeadlineNs = d;
+        }
         timerSlots.put(t.timerId, t.slot);
     }
 
