@@ -2033,7 +2033,7 @@ public final class TcpEngine {
         }
         final MutableDirectBuffer b = out.buffer();
         writeHeader(b, o, s.dstPort, s.srcPort, iss, s.seq + 1, SYN | ACK, Math.min(rcvCap, 65535), hl);
-        int p = putMss(b, o + MIN_LENGTH, COOKIE_MSS[mssIdx] < cfg.mss ? cfg.mss : cfg.mss);
+        int p = putMss(b, o + MIN_LENGTH, cfg.mss);
         if (ts) {
             // Without timestamps there is nowhere to keep window scale and SACK: they are off (as Linux).
             if (ws) {
@@ -2042,7 +2042,8 @@ public final class TcpEngine {
             if (sack) {
                 p = putSackPermitted(b, p);
             }
-            // Linux-style: the low 6 bits of TSval carry wscale (4 bits, 0xF = none), SACK (bit 4), ECN (bit 5).
+            // Linux-style: the low 6 bits of TSval carry wscale (4 bits, 0xF = none), SACK (bit 4); bit 5 (ECN in
+            // Linux) stays 0 since this engine does not negotiate ECN.
             final int bits = (ws ? Math.min(s.wscale, MAX_WSCALE) : COOKIE_WS_NONE) | (sack ? 0x10 : 0);
             final int tsVal = (tsClock(dstIp, s.dstPort, srcIp, s.srcPort, nowNs) & ~0x3F) | bits;
             putTimestamps(b, p, tsVal, s.tsVal);
