@@ -1,14 +1,136 @@
 package io.strait.apps.cli;
 
+import io.strait.apps.api.Strait;
+import io.strait.apps.load.LoadGenerator;
+import io.strait.apps.load.LoadReport;
+import io.strait.dataplane.DataplaneConfig;
+import io.strait.dataplane.wire.Ipv4;
+import io.strait.tcp.TcpConfig;
+
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Set;
 
-/** {@code strait load}: active opens from Strait itself (CONTRACT.md "Load"). */
+/** {@code strait load} (CONTRACT.md "Load"): active opens from Strait itself, closed or open loop. */
 final class LoadCommand {
+    static final String HELP = """
+        usage: strait load --app echo|http --target A.B.C.D:PORT [--connections N] [--duration SECONDS]
+                           [--rate REQ_PER_S] [--size BYTES] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
+                           [--cores N] [--eal "EXTRA EAL ARGS"] [--json]
+          Opens N connections (default 16) from Strait's own stack and keeps each busy for the duration
+          (default 10 s): echo sends --size bytes (default 64) and waits for them back; http sends GET / (or
+          GET /bytes/SIZE with --size) and reads the response. Without --rate it is closed loop; with --rate it
+          is open loop and latency counts from each request's intended send time (no coordinated omission).
+          Prints a progress line every second on stderr, then requests/s, bytes/s and latency percentiles
+          (p50, p90, p99, p99.9, max); --json prints the report as JSON. Exits 1 if any request failed.
+          Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
+        """;
+
     private LoadCommand() {
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
-        throw new IllegalStateException("load is not built yet (issue 4); use wrk or h2load from the peer namespace");
+        if (Main.wantsHelp(argv)) {
+            out.print(HELP);
+            return 0;
+        }
+        final Args a = new Args("load", argv, Set.of("--app", "--target", "--connections", "--duration", "--rate",
+            "--size", "--dev", "--ip", "--gw", "--cores", "--eal"), Set.of("--json"));
+        final String appName = a.get("--app", null);
+        if (appName == null) {
+            throw new Args.UsageException("load: --app echo|http is required");
+        }
+        final int app = switch (appName) {
+            case "echo" -> LoadGenerator.ECHO;
+            case "http" -> LoadGenerator.HTTP;
+            default -> throw new Args.UsageException("load: unknown --app '" + appName + "' (echo, http)");
+        };
+        final String target = a.get("--target", null);
+        if (target == null || target.indexOf(':') < 0) {
+            throw new Args.UsageException("load: --target A.B.C.D:PORT is required");
+        }
+        final int targetIp = Ipv4.parse(target.substring(0, target.indexOf(':')));
+        final int targetPort;
+        try {
+            targetPort = Integer.parseInt(target.substring(target.indexOf(':') + 1));
+        } catch (NumberFormatException e) {
+            throw new Args.UsageException("load: --target port must be a number: '" + target + "'");
+        }
+        if (targetPort < 1 || targetPort > 65535) {
+            throw new Args.UsageException("load: --target port must be 1..65535");
+        }
+        final int connections = a.getInt("--connections", 16, 1, 60_000);
+        final int duration = a.getInt("--duration", 10, 1, 86_400);
+        final double rate = a.getDouble("--rate", 0);
+        if (rate < 0) {
+            throw new Args.UsageException("load: --rate must be positive");
+        }
+        final int size = a.getInt("--size", app == LoadGenerator.ECHO ? 64 : 0, 0, 1 << 24);
+        if (app == LoadGenerator.ECHO && size == 0) {
+            throw new Args.UsageException("load: --size must be at least 1 for echo");
+        }
+        final int cores = a.getInt("--cores", 1, 1, 64);
+        Main.requireRoot("load");
+
+        // Room for the connections plus those closing (TIME_WAIT is 2 s here: 2 x MSL of 1 s).
+        final int maxConnections = Math.max(4096, Integer.highestOneBit(connections * 2 / cores + 16) * 2);
+        final TcpConfig tcp = TcpConfig.builder().maxConnections(maxConnections).sendBufferBytes(64 * 1024)
+            .receiveBufferBytes(64 * 1024).mslNs(1_000_000_000L).build();
+        final LoadGenerator[] generators = new LoadGenerator[cores];
+        try (Strait strait = Strait.builder()
+                .dev(a.get("--dev", DataplaneConfig.DEFAULT_DEV))
+                .ip(a.get("--ip", "198.18.0.2/24"))
+                .gateway(a.get("--gw", ""))
+                .cores(cores)
+                .eal(a.get("--eal", ""))
+                .tcp(tcp)
+                .start()) {
+            for (int i = 0; i < cores; i++) {
+                final int share = connections / cores + (i < connections % cores ? 1 : 0);
+                final double shareRate = rate * share / connections;
+                final int core = i;
+                generators[i] = new LoadGenerator(strait.core(i), app, targetIp, targetPort, share, shareRate, size,
+                    target, maxConnections);
+                while (!strait.core(i).execute(() -> strait.core(core).addTask(generators[core]))) {
+                    Thread.onSpinWait();
+                }
+            }
+            final long startNs = System.nanoTime();
+            final LoadReport report = new LoadReport(appName, target, connections, rate, size);
+            long lastRequests = 0;
+            for (int second = 1; second <= duration; second++) {
+                sleepUntil(startNs + second * 1_000_000_000L);
+                final long done = LoadReport.sum(generators, LoadReport.REQUESTS);
+                err.printf("load: %3d s  %10d requests  %9.0f req/s  %d errors%n", second, done,
+                    (double) (done - lastRequests), LoadReport.sum(generators, LoadReport.ERRORS));
+                lastRequests = done;
+            }
+            final long elapsedNs = System.nanoTime() - startNs;
+            for (LoadGenerator g : generators) {
+                g.stop();
+            }
+            final long stopDeadline = System.nanoTime() + 5_000_000_000L;
+            for (LoadGenerator g : generators) {
+                while (!g.stopped() && System.nanoTime() < stopDeadline) {
+                    Thread.onSpinWait();
+                }
+            }
+            strait.dataplane().close(); // joins the core threads: their histograms are safe to read after this
+            report.collect(generators, elapsedNs);
+            out.println(a.has("--json") ? report.json() : report.text());
+            return report.failed() ? 1 : 0;
+        }
+    }
+
+    private static void sleepUntil(long deadlineNs) {
+        long left;
+        while ((left = deadlineNs - System.nanoTime()) > 0) {
+            try {
+                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }
