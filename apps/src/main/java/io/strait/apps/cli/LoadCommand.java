@@ -16,13 +16,14 @@ final class LoadCommand {
     static final String HELP = """
         usage: strait load --app echo|http --target A.B.C.D:PORT [--connections N] [--duration SECONDS]
                            [--rate REQ_PER_S] [--size BYTES] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
-                           [--cores N] [--eal "EXTRA EAL ARGS"] [--json]
+                           [--cores N] [--cpus LIST] [--eal "EXTRA EAL ARGS"] [--json]
           Opens N connections (default 16) from Strait's own stack and keeps each busy for the duration
           (default 10 s): echo sends --size bytes (default 64) and waits for them back; http sends GET / (or
           GET /bytes/SIZE with --size) and reads the response. Without --rate it is closed loop; with --rate it
           is open loop and latency counts from each request's intended send time (no coordinated omission).
           Prints a progress line every second on stderr, then requests/s, bytes/s and latency percentiles
           (p50, p90, p99, p99.9, max); --json prints the report as JSON. Exits 1 if any request failed.
+          Poll threads are pinned to the first CPUs (--cpus), serve's to the last, so both fit on one machine.
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
         """;
 
@@ -35,7 +36,7 @@ final class LoadCommand {
             return 0;
         }
         final Args a = new Args("load", argv, Set.of("--app", "--target", "--connections", "--duration", "--rate",
-            "--size", "--dev", "--ip", "--gw", "--cores", "--eal"), Set.of("--json"));
+            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus"), Set.of("--json"));
         final String appName = a.get("--app", null);
         if (appName == null) {
             throw new Args.UsageException("load: --app echo|http is required");
@@ -76,12 +77,14 @@ final class LoadCommand {
         final int maxConnections = Math.max(4096, Integer.highestOneBit(connections * 2 / cores + 16) * 2);
         final TcpConfig tcp = TcpConfig.builder().maxConnections(maxConnections).sendBufferBytes(64 * 1024)
             .receiveBufferBytes(64 * 1024).mslNs(1_000_000_000L).build();
+        final int[] cpus = a.has("--cpus") ? ServeCommand.parseCpus(a.get("--cpus", "")) : firstCpus(cores);
         final LoadGenerator[] generators = new LoadGenerator[cores];
         try (Strait strait = Strait.builder()
                 .dev(a.get("--dev", DataplaneConfig.DEFAULT_DEV))
                 .ip(a.get("--ip", "198.18.0.2/24"))
                 .gateway(a.get("--gw", ""))
                 .cores(cores)
+                .cpus(cpus)
                 .eal(a.get("--eal", ""))
                 .tcp(tcp)
                 .start()) {
@@ -120,6 +123,14 @@ final class LoadCommand {
             out.println(a.has("--json") ? report.json() : report.text());
             return report.failed() ? 1 : 0;
         }
+    }
+
+    private static int[] firstCpus(int n) {
+        final int[] cpus = new int[n];
+        for (int i = 0; i < n; i++) {
+            cpus[i] = i % Runtime.getRuntime().availableProcessors();
+        }
+        return cpus;
     }
 
     private static void sleepUntil(long deadlineNs) {
