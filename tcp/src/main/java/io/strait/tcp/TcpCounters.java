@@ -48,6 +48,7 @@ public final class TcpCounters {
     public final AtomicCounter synCookiesAccepted;
     public final AtomicCounter synCookiesRejected;
     public final AtomicCounter timeWaitReused;
+    public final AtomicCounter timeWaitRecycled;
     // Connections.
     public final AtomicCounter activeOpens;
     public final AtomicCounter passiveOpens;
@@ -93,6 +94,7 @@ public final class TcpCounters {
         synCookiesAccepted = m.newCounter(p + "syn_cookies_accepted");
         synCookiesRejected = m.newCounter(p + "syn_cookies_rejected");
         timeWaitReused = m.newCounter(p + "time_wait_reused");
+        timeWaitRecycled = m.newCounter(p + "time_wait_recycled");
         activeOpens = m.newCounter(p + "active_opens");
         passiveOpens = m.newCounter(p + "passive_opens");
         connectFailures = m.newCounter(p + "connect_failures");

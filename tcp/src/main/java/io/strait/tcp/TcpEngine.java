@@ -69,6 +69,11 @@ public final class TcpEngine {
     private final CongestionControl cc;
     private final Tcb[] tcbs;
     private final int[] freeSlots;
+    /** TIME_WAIT TCBs, oldest first (slot, generation): reaped when the pool runs dry. */
+    private final int[] timeWaitSlots;
+    private final int[] timeWaitGenerations;
+    private int timeWaitHead;
+    private int timeWaitCount;
     private int freeSlotCount;
     private final ConnectionTable table;
     private final TcpHandler[] listeners = new TcpHandler[65536];
@@ -134,6 +139,8 @@ public final class TcpEngine {
         final int n = config.maxConnections;
         tcbs = new Tcb[n];
         freeSlots = new int[n];
+        timeWaitSlots = new int[n];
+        timeWaitGenerations = new int[n];
         for (int i = 0; i < n; i++) {
             tcbs[i] = new Tcb(i);
             freeSlots[i] = n - 1 - i;
@@ -281,6 +288,9 @@ public final class TcpEngine {
         final long nowNs) {
         startWheel(nowNs);
         final int port = pickEphemeralPort(localIp, remoteIp, remotePort);
+        if (freeSlotCount == 0) {
+            reapTimeWait();
+        }
         if (port < 0 || freeSlotCount == 0) {
             c.connectFailures.incrementRelease();
             return -1;
@@ -779,6 +789,9 @@ public final class TcpEngine {
         if (!s.has(SYN)) {
             c.dropInvalidState.incrementRelease(); // fourth: "other text or control ... drop the segment"
             return;
+        }
+        if (freeSlotCount == 0) {
+            reapTimeWait();
         }
         if (backlog[s.dstPort] >= cfg.listenBacklog || freeSlotCount == 0) {
             if (cfg.synCookies) {
@@ -2068,6 +2081,9 @@ public final class TcpEngine {
             return false;
         }
         if (freeSlotCount == 0) {
+            reapTimeWait();
+        }
+        if (freeSlotCount == 0) {
             c.dropNoTcb.incrementRelease();
             return true; // valid cookie but no room: drop silently, the peer retransmits
         }
@@ -2196,7 +2212,37 @@ public final class TcpEngine {
         t.rcvFinPending = false;
         markDirty(t);
         armTimer(t);
+        final int n = timeWaitSlots.length;
+        if (timeWaitCount == n) { // full of entries, most of them stale: forget the oldest
+            timeWaitHead = (timeWaitHead + 1) % n;
+            timeWaitCount--;
+        }
+        final int tail = (timeWaitHead + timeWaitCount) % n;
+        timeWaitSlots[tail] = t.slot;
+        timeWaitGenerations[tail] = t.generation;
+        timeWaitCount++;
         detachInTimeWait(t);
+    }
+
+    /**
+     * The TCB pool is empty: end the oldest connection still in TIME_WAIT before its 2 MSL are up.
+     * Deviation, as Linux (tcp_max_tw_buckets): when TIME_WAIT would exhaust the table, it is cut short and
+     * counted ({@code time_wait_recycled}) rather than refusing new connections. Its app handle is already dead.
+     */
+    private void reapTimeWait() {
+        final int n = timeWaitSlots.length;
+        while (timeWaitCount > 0) {
+            final int slot = timeWaitSlots[timeWaitHead];
+            final int generation = timeWaitGenerations[timeWaitHead];
+            timeWaitHead = (timeWaitHead + 1) % n;
+            timeWaitCount--;
+            final Tcb t = tcbs[slot];
+            if (t.state == TIME_WAIT && t.generation == generation && !t.appAttached) {
+                c.timeWaitRecycled.incrementRelease();
+                closeConn(t, CloseReason.NORMAL);
+                return;
+            }
+        }
     }
 
     /**

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK and TIME_WAIT, each reached by a real exchange. */
 class ClosingStatesTest {
-    final Harness h = new Harness();
+    Harness h = new Harness();
 
     /** Active close: ESTABLISHED -> FIN_WAIT_1 with the FIN checked. */
     void finWait1() {
@@ -201,6 +201,21 @@ class ClosingStatesTest {
             h.advance(MS);
             assertEquals(t1 + 2000 * MS, h.now());
             assertEquals(TcpState.CLOSED, h.engine.state(h.handle));
+            h.finishAndCheckLeaks();
+        }
+
+        @Test
+        @DisplayName("Deviation, as Linux (tcp_max_tw_buckets): with the TCB pool full, the oldest TIME-WAIT is recycled")
+        void timeWaitRecycledWhenThePoolIsFull() {
+            final Harness one = new Harness(Harness.base().maxConnections(1).synCookies(false).build());
+            h = one;
+            timeWait();
+            final CapturedSegment synAck = one(h.send(h.seg().ports(PEER_PORT + 1, SERVER_PORT).flags(SYN).ack(0)
+                .seq(PEER_ISS).mss(1000)));
+            assertEquals(SYN | ACK, synAck.flags(), "the new connection gets the recycled slot");
+            assertEquals(1, h.counter("time_wait_recycled"));
+            assertEquals(TcpState.CLOSED, h.engine.state(h.handle), "the TIME-WAIT connection is gone");
+            h.handle = -1; // the new connection, still in SYN-RECEIVED, times out during the leak check
             h.finishAndCheckLeaks();
         }
 
