@@ -126,6 +126,9 @@ final class Tcb {
     long closeDeadlineNs = Long.MAX_VALUE;
     int persistBackoff;
     int keepaliveProbes;
+    /** Per-connection options (from TcpConfig at allocation, changed with TcpEngine.setNagle / setKeepalive). */
+    boolean nagle;
+    boolean keepalive;
     long lastRecvNs;
     long timerId = DeadlineTimerWheel.NULL_DEADLINE;
     long timerDeadlineNs = Long.MAX_VALUE;

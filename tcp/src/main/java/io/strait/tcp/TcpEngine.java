@@ -675,7 +675,7 @@ public final class TcpEngine {
 
     /** RFC 1122 §4.2.3.6 keepalive. @return false when the connection was closed */
     private boolean onKeepalive(final Tcb t, final long nowNs, final SegmentSink out) {
-        if (!cfg.keepalive || !isSynchronized(t.state) || t.state == TIME_WAIT) {
+        if (!t.keepalive || !isSynchronized(t.state) || t.state == TIME_WAIT) {
             return true;
         }
         final long idleEnd = t.lastRecvNs + cfg.keepaliveIdleNs + (long) t.keepaliveProbes * cfg.keepaliveIntervalNs;
@@ -1714,7 +1714,7 @@ public final class TcpEngine {
                     if (!(inflight == 0 && len >= t.maxSndWnd / 2)) {
                         break; // window- or cwnd-limited runt: wait for ACKs or the override timer
                     }
-                } else if (cfg.nagle && inflight > 0) {
+                } else if (t.nagle && inflight > 0) {
                     break; // RFC 1122 §4.2.3.4: Nagle holds a runt while data is unacknowledged
                 }
             }
@@ -2170,7 +2170,7 @@ public final class TcpEngine {
         }
         t.retransmits = 0;
         setState(t, ESTABLISHED);
-        if (cfg.keepalive) {
+        if (t.keepalive) {
             t.keepaliveDeadlineNs = nowNs + cfg.keepaliveIdleNs;
         }
         if (t.passive) {
@@ -2280,6 +2280,8 @@ public final class TcpEngine {
         t.sndBase = t.chunk;
         t.rcvBase = t.chunk + sndCap;
         t.rtoNs = cfg.rtoInitialNs;
+        t.nagle = cfg.nagle;
+        t.keepalive = cfg.keepalive;
         t.tsOffset = tsOffset(t);
         table.put(localIp, localPort, remoteIp, remotePort, t.slot);
         return t;
@@ -2318,6 +2320,28 @@ public final class TcpEngine {
         if (t.state != s) {
             c.stateChange(t.state, s);
             t.state = s;
+        }
+    }
+
+    /** Nagle's algorithm (RFC 1122 §4.2.3.4) for one connection; off by default (low latency). */
+    public void setNagle(final long handle, final boolean on) {
+        final Tcb t = lookup(handle);
+        if (t != null) {
+            t.nagle = on;
+            if (!on) {
+                markDirty(t); // what Nagle held back may go now
+            }
+        }
+    }
+
+    /** Keepalive probes (RFC 1122 §4.2.3.6) for one connection, with the configured idle, interval and count. */
+    public void setKeepalive(final long handle, final boolean on, final long nowNs) {
+        final Tcb t = lookup(handle);
+        if (t != null && t.keepalive != on) {
+            t.keepalive = on;
+            t.keepaliveProbes = 0;
+            t.keepaliveDeadlineNs = on && t.state == ESTABLISHED ? nowNs + cfg.keepaliveIdleNs : Long.MAX_VALUE;
+            armTimer(t);
         }
     }
 

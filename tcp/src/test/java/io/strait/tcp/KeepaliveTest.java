@@ -46,4 +46,18 @@ class KeepaliveTest {
         assertEquals(List.of(), d.advance(3_600_000 * MS));
         d.finishAndCheckLeaks();
     }
+
+    @Test
+    @DisplayName("RFC 1122 §4.2.3.6: keepalive switched on for one connection only (per-connection option)")
+    void perConnectionOption() {
+        final Harness d = new Harness(Harness.base().keepaliveIdleNs(10_000 * MS).keepaliveIntervalNs(1000 * MS)
+            .keepaliveCount(3).build());
+        d.passiveOpen();
+        d.engine.setKeepalive(d.handle, true, d.now());
+        assertEquals(List.of(), d.advance(9999 * MS));
+        expect(one(d.advance(MS)), ACK, d.iss, d.peerSeq);
+        d.engine.setKeepalive(d.handle, false, d.now());
+        assertEquals(List.of(), d.advance(60_000 * MS));
+        d.finishAndCheckLeaks();
+    }
 }

@@ -93,6 +93,16 @@ public final class Connection {
         return engine.localPort(handle);
     }
 
+    /** Per-connection option: Nagle's algorithm (off by default: low latency). */
+    public void setNagle(boolean on) {
+        engine.setNagle(handle, on);
+    }
+
+    /** Per-connection option: keepalive probes (off by default; idle, interval and count from the TCP config). */
+    public void setKeepalive(boolean on, long nowNs) {
+        engine.setKeepalive(handle, on, nowNs);
+    }
+
     /** RFC 9293 state, as {@link io.strait.tcp.TcpState}. */
     public int state() {
         return engine.state(handle);
