@@ -36,10 +36,13 @@ public final class Strait implements AutoCloseable {
     private final StraitCore[] cores;
     private int nextCore;
 
-    private Strait(Dataplane dataplane, CountersFile counters, StraitCore[] cores) {
+    private final boolean invokerMode;
+
+    private Strait(Dataplane dataplane, CountersFile counters, StraitCore[] cores, boolean invokerMode) {
         this.dataplane = dataplane;
         this.counters = counters;
         this.cores = cores;
+        this.invokerMode = invokerMode;
     }
 
     public static Builder builder() {
@@ -144,7 +147,7 @@ public final class Strait implements AutoCloseable {
                 counters.close();
                 throw e;
             }
-            final Strait strait = new Strait(dp, counters, cores);
+            final Strait strait = new Strait(dp, counters, cores, invoker);
             if (!invoker) {
                 dp.start();
             }
@@ -160,10 +163,28 @@ public final class Strait implements AutoCloseable {
         return cores[i];
     }
 
-    /** Accepts connections on {@code port} on every core. Any thread. */
+    /**
+     * Accepts connections on {@code port} on every core; when it returns, every core is listening. Any thread (in
+     * invoker mode: the thread that drives the core).
+     */
     public void listen(int port, ConnectionHandler handler) {
+        if (invokerMode) {
+            cores[0].listen(port, handler);
+            return;
+        }
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(cores.length);
         for (StraitCore core : cores) {
-            submit(core, () -> core.listen(port, handler));
+            submit(core, () -> {
+                core.listen(port, handler);
+                done.countDown();
+            });
+        }
+        try {
+            if (!done.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the cores did not take the listen on port " + port + " within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
