@@ -159,6 +159,16 @@ public final class Dataplane implements AutoCloseable {
         return info;
     }
 
+    /** DPDK port id. */
+    public int portId() {
+        return port;
+    }
+
+    /** The mbuf pool of queue {@code q} (an opaque address). */
+    public long pool(int q) {
+        return pools[q];
+    }
+
     public int enabledCaps() {
         return enabledCaps;
     }
