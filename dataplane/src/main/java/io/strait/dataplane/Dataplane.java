@@ -128,7 +128,10 @@ public final class Dataplane implements AutoCloseable {
             final int caps = Dpdk.portStart(port, c.cores, c.rxDescriptors, c.txDescriptors, pools, want);
             final NetAgent[] agents = new NetAgent[c.cores];
             for (int q = 0; q < c.cores; q++) {
-                final FrameIo io = new DpdkFrameIo(port, q, pools[q], Dpdk.mbufRoom(pools[q]), info.mac(), caps);
+                FrameIo io = new DpdkFrameIo(port, q, pools[q], Dpdk.mbufRoom(pools[q]), info.mac(), caps);
+                if (c.pcap != null) {
+                    io = new PcapFrameIo(io, Path.of(q == 0 ? c.pcap : c.pcap + "." + q));
+                }
                 agents[q] = new NetAgent("strait-core" + q, io, new SystemNanoClock(),
                     new DataplaneCounters(counters.manager(), q), c.ip, c.prefixLength, c.gateway, c.arpCapacity);
                 if (perCore != null) {

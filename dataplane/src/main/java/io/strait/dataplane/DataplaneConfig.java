@@ -27,6 +27,7 @@ public final class DataplaneConfig {
     String idle = "spin";
     String ealExtra = "";
     String logLevel = "error";
+    String pcap;
 
     public DataplaneConfig dev(String dev) {
         this.dev = dev;
@@ -108,6 +109,12 @@ public final class DataplaneConfig {
 
     public DataplaneConfig ealExtra(String extra) {
         this.ealExtra = extra == null ? "" : extra;
+        return this;
+    }
+
+    /** Capture every frame in and out to this pcap file (core N > 0 writes FILE.N). */
+    public DataplaneConfig pcap(String file) {
+        this.pcap = file;
         return this;
     }
 

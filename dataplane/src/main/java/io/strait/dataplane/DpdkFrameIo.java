@@ -58,7 +58,7 @@ public final class DpdkFrameIo implements FrameIo {
     }
 
     @Override
-    public int transmit(long[] bufs, int[] lens, int count) {
+    public int transmit(long[] bufs, long[] addrs, int[] lens, int count) {
         final int n = Math.min(count, MAX_TX);
         for (int i = 0; i < n; i++) {
             txBufs.putLong(i * 8, bufs[i]);

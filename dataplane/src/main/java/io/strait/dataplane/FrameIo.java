@@ -20,10 +20,11 @@ public interface FrameIo {
     int receive(long[] bufs, long[] addrs, int[] lens, int[] flags, int max);
 
     /**
-     * Sends the first {@code count} buffers; {@code lens[i]} is the frame length in the low 16 bits and
-     * {@code TX_*} offload bits above. @return how many the port took; the rest still belong to the caller.
+     * Sends the first {@code count} buffers; {@code addrs[i]} is the address of frame i's first byte,
+     * {@code lens[i]} its length in the low 16 bits and {@code TX_*} offload bits above.
+     * @return how many the port took (in order from the first); the rest still belong to the caller.
      */
-    int transmit(long[] bufs, int[] lens, int count);
+    int transmit(long[] bufs, long[] addrs, int[] lens, int count);
 
     /** Allocates {@code count} buffers (all or none); returns false when the pool is empty. */
     boolean allocate(long[] bufs, long[] addrs, int count);
@@ -39,6 +40,10 @@ public interface FrameIo {
 
     /** Offloads enabled on this port ({@code CAP_*}). */
     int caps();
+
+    /** Releases what the port holds besides buffers (files of a capture, for instance); on the core's thread. */
+    default void close() {
+    }
 
     int RX_IP_CKSUM_GOOD = 0x1;
     int RX_IP_CKSUM_BAD = 0x2;

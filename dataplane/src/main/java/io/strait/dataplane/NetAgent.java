@@ -62,6 +62,7 @@ public final class NetAgent implements Agent, SegmentSink {
     private final int[] rxFlags = new int[FrameIo.BURST];
     private final long[] freeBufs = new long[FrameIo.BURST];
     private final long[] txBufs = new long[TX_QUEUE];
+    private final long[] txAddrs = new long[TX_QUEUE];
     private final int[] txLens = new int[TX_QUEUE];
     private int txCount;
     private final long[] stashBufs = new long[STASH];
@@ -138,7 +139,7 @@ public final class NetAgent implements Agent, SegmentSink {
                 if (verdict == VERDICT_FREE) {
                     freeBufs[freeCount++] = rxBufs[i];
                 } else {
-                    enqueueTx(rxBufs[i], verdict);
+                    enqueueTx(rxBufs[i], rxAddrs[i], verdict);
                 }
             }
             if (freeCount > 0) {
@@ -173,6 +174,7 @@ public final class NetAgent implements Agent, SegmentSink {
             io.free(stashBufs, stashCount);
             stashCount = 0;
         }
+        io.close();
     }
 
     /** The cycle's time, as read at its start. */
@@ -440,7 +442,7 @@ public final class NetAgent implements Agent, SegmentSink {
     public void commit() {
         c.tcpSegmentsOut.incrementRelease();
         final int lenFlags = putIpv4Header(claimLocalIp, claimRemoteIp, Ipv4.PROTO_TCP, claimFrameLength);
-        sendIp(claimBuf, claimRemoteIp, lenFlags);
+        sendIp(claimBuf, out.addressOffset(), claimRemoteIp, lenFlags);
         claimBuf = 0;
     }
 
@@ -484,7 +486,7 @@ public final class NetAgent implements Agent, SegmentSink {
      * Sends an IPv4 frame in buffer {@code buf} (already pointed to by {@link #out}, Ethernet header not yet
      * written): resolves the next hop, or holds the frame until ARP does.
      */
-    private void sendIp(long buf, int dstIp, int lenFlags) {
+    private void sendIp(long buf, long addr, int dstIp, int lenFlags) {
         final int nextHop = (dstIp & netmask) == (localIp & netmask) ? dstIp : gateway;
         if (nextHop == 0) {
             c.dropNoRoute.incrementRelease();
@@ -494,7 +496,7 @@ public final class NetAgent implements Agent, SegmentSink {
         int slot = arp.find(nextHop);
         if (slot >= 0 && arp.state(slot) == ArpTable.RESOLVED) {
             Ethernet.put(out, 0, arp.mac(slot), mac, Ethernet.TYPE_IPV4);
-            enqueueTx(buf, lenFlags);
+            enqueueTx(buf, addr, lenFlags);
             if (nowNs - arp.confirmedNs(slot) > ARP_REACHABLE_NS && nowNs - arp.requestedNs(slot) > ARP_RETRY_NS) {
                 sendArpRequest(nextHop); // stale: still used, refreshed (RFC 1122 §2.3.2.1)
                 arp.markRequested(slot, nowNs);
@@ -510,7 +512,7 @@ public final class NetAgent implements Agent, SegmentSink {
             }
             c.arpEntries.incrementRelease();
         }
-        if (!arp.hold(slot, buf, out.addressOffset(), lenFlags)) {
+        if (!arp.hold(slot, buf, addr, lenFlags)) {
             c.arpPendingDropped.incrementRelease();
             freeOne(buf);
         }
@@ -527,9 +529,10 @@ public final class NetAgent implements Agent, SegmentSink {
             final long buf = arp.pendingBuf(slot, i);
             final int lenFlags = arp.pendingLen(slot, i);
             // The held frame's memory: its Ethernet header is the first 14 bytes of the buffer.
-            out.wrap(arp.pendingAddr(slot, i), Ethernet.HEADER_LENGTH);
+            final long addr = arp.pendingAddr(slot, i);
+            out.wrap(addr, Ethernet.HEADER_LENGTH);
             Ethernet.put(out, 0, dstMac, mac, Ethernet.TYPE_IPV4);
-            enqueueTx(buf, lenFlags);
+            enqueueTx(buf, addr, lenFlags);
         }
         arp.clearPending(slot);
     }
@@ -595,7 +598,7 @@ public final class NetAgent implements Agent, SegmentSink {
         // Pad to the Ethernet minimum of 60 bytes (without FCS).
         out.setMemory(a + Arp.LENGTH, 60 - a - Arp.LENGTH, (byte) 0);
         c.arpRequestsOut.incrementRelease();
-        enqueueTx(claimBuf, 60);
+        enqueueTx(claimBuf, out.addressOffset(), 60);
         claimBuf = 0;
         return true;
     }
@@ -622,17 +625,18 @@ public final class NetAgent implements Agent, SegmentSink {
         out.putShort(icmp + Icmp.CHECKSUM, (short) Checksum.compute(out, icmp, icmpLength), BIG_ENDIAN);
         final long buf = claimBuf;
         claimBuf = 0;
-        sendIp(buf, dstIp, putIpv4Header(localIp, dstIp, Ipv4.PROTO_ICMP, frameLength));
+        sendIp(buf, out.addressOffset(), dstIp, putIpv4Header(localIp, dstIp, Ipv4.PROTO_ICMP, frameLength));
         return true;
     }
 
-    private void enqueueTx(long buf, int lenFlags) {
+    private void enqueueTx(long buf, long addr, int lenFlags) {
         if (txCount == TX_QUEUE) {
             c.txFull.incrementRelease();
             freeOne(buf);
             return;
         }
         txBufs[txCount] = buf;
+        txAddrs[txCount] = addr;
         txLens[txCount] = lenFlags;
         txCount++;
     }
@@ -642,7 +646,7 @@ public final class NetAgent implements Agent, SegmentSink {
         if (txCount == 0) {
             return 0;
         }
-        final int sent = io.transmit(txBufs, txLens, txCount);
+        final int sent = io.transmit(txBufs, txAddrs, txLens, txCount);
         long bytes = 0;
         for (int i = 0; i < sent; i++) {
             bytes += txLens[i] & 0xFFFF;
@@ -652,6 +656,7 @@ public final class NetAgent implements Agent, SegmentSink {
         if (sent < txCount) {
             c.txRetries.incrementRelease();
             System.arraycopy(txBufs, sent, txBufs, 0, txCount - sent);
+            System.arraycopy(txAddrs, sent, txAddrs, 0, txCount - sent);
             System.arraycopy(txLens, sent, txLens, 0, txCount - sent);
         }
         txCount -= sent;

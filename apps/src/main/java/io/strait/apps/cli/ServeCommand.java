@@ -28,7 +28,7 @@ final class ServeCommand {
         usage: strait serve --app echo|discard|http [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
-                            [--cc newreno|cubic] [--msl-ms MS]
+                            [--cc newreno|cubic] [--msl-ms MS] [--pcap FILE]
           echo     writes back every byte it receives until the peer closes (default port 7)
           discard  reads and drops everything (default port 9)
           http     HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
@@ -37,6 +37,7 @@ final class ServeCommand {
           net_memif0,role=server,socket=PATH, net_tap0, net_ring0.
           TCP: --max-connections per core (12288), send and receive buffer per connection (64 KB), congestion
           control (newreno), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s).
+          --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           Prints a line beginning with READY when it accepts connections; SIGINT or SIGTERM stops it cleanly,
           printing its counters.
         """;
@@ -50,7 +51,7 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms"), Set.of("--hugepages"));
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms", "--pcap"), Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http is required");
@@ -70,7 +71,8 @@ final class ServeCommand {
             .ealExtra(a.get("--eal", ""))
             .idle(a.get("--idle", "spin"))
             .memoryMb(a.getInt("--mem", 512, 64, 1 << 20))
-            .hugepages(a.has("--hugepages"));
+            .hugepages(a.has("--hugepages"))
+            .pcap(a.get("--pcap", null));
         if (a.has("--cpus")) {
             config.cpus(parseCpus(a.get("--cpus", "")));
         }

@@ -77,7 +77,7 @@ public class NetAgentRingBenchmark {
                 frame.putBytes(0, request);
                 lens[i] = request.length;
             }
-            final int sent = injector.transmit(bufs, lens, BURST);
+            final int sent = injector.transmit(bufs, addrs, lens, BURST);
             if (sent < BURST) {
                 for (int i = sent; i < BURST; i++) {
                     bufs[i - sent] = bufs[i];

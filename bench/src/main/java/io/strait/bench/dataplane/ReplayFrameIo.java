@@ -35,7 +35,7 @@ final class ReplayFrameIo implements FrameIo {
     }
 
     @Override
-    public int transmit(long[] bufs, int[] lens, int count) {
+    public int transmit(long[] bufs, long[] addrs, int[] lens, int count) {
         transmitted += count;
         return count;
     }

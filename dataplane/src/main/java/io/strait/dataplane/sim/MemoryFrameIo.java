@@ -94,7 +94,7 @@ public final class MemoryFrameIo implements FrameIo {
     }
 
     @Override
-    public int transmit(long[] bufs, int[] lens, int count) {
+    public int transmit(long[] bufs, long[] addrs, int[] lens, int count) {
         final int n = Math.min(count, txLimit);
         for (int i = 0; i < n; i++) {
             tx.add(new long[] {bufs[i], lens[i]});
