@@ -127,13 +127,19 @@ public final class Dataplane implements AutoCloseable {
                 | FrameIo.CAP_TX_IP_CKSUM : 0;
             final int caps = Dpdk.portStart(port, c.cores, c.rxDescriptors, c.txDescriptors, pools, want);
             final NetAgent[] agents = new NetAgent[c.cores];
+            final Steering steering = steering(c.cores, port, caps, info);
             for (int q = 0; q < c.cores; q++) {
                 FrameIo io = new DpdkFrameIo(port, q, pools[q], Dpdk.mbufRoom(pools[q]), info.mac(), caps);
+                if (c.impair != null) {
+                    // Innermost, next to the port: the capture shows what Strait saw and sent.
+                    io = new ImpairedFrameIo(io, c.impair, new SystemNanoClock(), counters.manager(), q);
+                }
                 if (c.pcap != null) {
                     io = new PcapFrameIo(io, Path.of(q == 0 ? c.pcap : c.pcap + "." + q));
                 }
                 agents[q] = new NetAgent("strait-core" + q, io, new SystemNanoClock(),
                     new DataplaneCounters(counters.manager(), q), c.ip, c.prefixLength, c.gateway, c.arpCapacity);
+                agents[q].steering(steering, q);
                 if (perCore != null) {
                     perCore.accept(agents[q]);
                 }
@@ -144,6 +150,24 @@ public final class Dataplane implements AutoCloseable {
             Dpdk.ealCleanup();
             throw e;
         }
+    }
+
+    /**
+     * The flow ownership rule: the port's own RSS when it hashes TCP/IPv4 over the queues and its key and
+     * redirection table can be read; otherwise (af_packet fanout, no RSS) a rule plus software steering.
+     */
+    static Steering steering(int cores, int port, int caps, Dpdk.PortInfo info) {
+        final int ephemeralMin = 49152; // TcpConfig's default ephemeral range (RFC 6056 §2.1)
+        final int ephemeralMax = 65535;
+        if (cores > 1 && (caps & FrameIo.CAP_RSS) != 0 && info.rssKey() != null && info.rssKey().length >= 16
+            && info.retaSize() > 0) {
+            try {
+                return Steering.rss(cores, info.rssKey(), Dpdk.portReta(port, info.retaSize()));
+            } catch (DpdkException e) {
+                // The table cannot be read: steer in software, which is right whatever the port does.
+            }
+        }
+        return Steering.software(cores, ephemeralMin, ephemeralMax);
     }
 
     public NetAgent agent(int core) {

@@ -28,6 +28,7 @@ public final class DataplaneConfig {
     String ealExtra = "";
     String logLevel = "error";
     String pcap;
+    ImpairSpec impair;
 
     public DataplaneConfig dev(String dev) {
         this.dev = dev;
@@ -115,6 +116,12 @@ public final class DataplaneConfig {
     /** Capture every frame in and out to this pcap file (core N > 0 writes FILE.N). */
     public DataplaneConfig pcap(String file) {
         this.pcap = file;
+        return this;
+    }
+
+    /** Fault injection on the port, both directions ({@code --impair SPEC}); null for none. */
+    public DataplaneConfig impair(String spec) {
+        this.impair = spec == null || spec.isBlank() ? null : ImpairSpec.parse(spec);
         return this;
     }
 

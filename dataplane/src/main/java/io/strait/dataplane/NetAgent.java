@@ -8,8 +8,11 @@ import io.strait.tcp.SegmentSink;
 import io.strait.tcp.wire.Checksum;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
@@ -41,6 +44,10 @@ public final class NetAgent implements Agent, SegmentSink {
     private static final int IP_OFFSET = Ethernet.HEADER_LENGTH;
     private static final int L4_OFFSET = Ethernet.HEADER_LENGTH + Ipv4.MIN_HEADER_LENGTH;
     private static final int VERDICT_FREE = -1;
+    /** The frame belongs to another core's engine: hand it to core {@link #steerTo} through its ring. */
+    private static final int VERDICT_STEER = -2;
+    /** Steered frames one cycle takes from this core's inbound ring (capped work). */
+    static final int STEER_DRAIN = 2 * FrameIo.BURST;
 
     private final String roleName;
     private final FrameIo io;
@@ -70,6 +77,16 @@ public final class NetAgent implements Agent, SegmentSink {
     private int stashCount;
     private final long[] dropBufs = new long[ARP_PENDING_PER_ENTRY];
     private final long[] one = new long[1];
+
+    // Several cores: the ownership rule and the rings (see Steering); none with one core.
+    private Steering steering;
+    private int core;
+    private boolean softwareSteering;
+    private RingBuffer inboundRing;
+    private int steerTo;
+    private final long[] steeredFree = new long[STEER_DRAIN];
+    private int steeredFreeCount;
+    private final MessageHandler steeredHandler = this::onSteered;
 
     private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer out = new UnsafeBuffer(0, 0);
@@ -104,8 +121,31 @@ public final class NetAgent implements Agent, SegmentSink {
         this.arp = new ArpTable(arpCapacity, ARP_PENDING_PER_ENTRY);
     }
 
+    /**
+     * Attaches the core's TCP (or other protocol 6) layer. With {@link #steering} set and a {@link TcpTransport},
+     * the engine's flow filter is set so that {@code connect()} only picks flows this core owns.
+     */
     public void transport(TransportLayer transport) {
         this.transport = transport;
+        if (steering != null && transport instanceof TcpTransport t) {
+            t.engine().setFlowFilter(steering.flowFilter(core));
+        }
+    }
+
+    /**
+     * Makes this agent core {@code core} of {@code steering.cores()}: TCP segments another core owns are handed
+     * to it through its ring, and this core drains its own. Call before {@link #transport} and before running.
+     */
+    public void steering(Steering steering, int core) {
+        this.steering = steering;
+        this.core = core;
+        this.softwareSteering = steering.softwareSteering();
+        this.inboundRing = softwareSteering ? steering.inbound(core) : null;
+    }
+
+    /** This agent's core index (0 with one core). */
+    public int core() {
+        return core;
     }
 
     public void icmpListener(IcmpListener listener) {
@@ -138,6 +178,10 @@ public final class NetAgent implements Agent, SegmentSink {
                 final int verdict = onFrame(rxAddrs[i], rxLens[i], rxFlags[i]);
                 if (verdict == VERDICT_FREE) {
                     freeBufs[freeCount++] = rxBufs[i];
+                } else if (verdict == VERDICT_STEER) {
+                    if (!steer(steerTo, rxBufs[i], rxAddrs[i], rxLens[i], rxFlags[i])) {
+                        freeBufs[freeCount++] = rxBufs[i];
+                    }
                 } else {
                     enqueueTx(rxBufs[i], rxAddrs[i], verdict);
                 }
@@ -146,6 +190,9 @@ public final class NetAgent implements Agent, SegmentSink {
                 io.free(freeBufs, freeCount);
             }
             work += n;
+        }
+        if (inboundRing != null) {
+            work += drainSteered();
         }
         if (transport != null) {
             work += transport.poll(nowNs, this);
@@ -160,6 +207,15 @@ public final class NetAgent implements Agent, SegmentSink {
 
     @Override
     public void onClose() {
+        if (inboundRing != null) {
+            // Frames other cores handed over and nobody will process: back to their pool.
+            final TransportLayer t = transport;
+            transport = null;
+            while (drainSteered() > 0) {
+                // each drain frees what it took
+            }
+            transport = t;
+        }
         flush();
         for (int slot = 0; slot < arp.capacity(); slot++) {
             if (arp.state(slot) != ArpTable.EMPTY) {
@@ -361,15 +417,15 @@ public final class NetAgent implements Agent, SegmentSink {
                     c.dropIpProtocol.incrementRelease();
                     return VERDICT_FREE;
                 }
-                if ((flags & FrameIo.RX_L4_CKSUM_BAD) != 0) {
-                    c.tcpSegmentsIn.incrementRelease();
-                    // Let the engine count it as a checksum failure: it verifies again and drops.
-                    transport.onSegment(frame, l4, l4Length, srcIp, dstIp, false, nowNs, this);
-                    return VERDICT_FREE;
+                if (softwareSteering && l4Length >= 4) {
+                    final int owner = steering.owner(dstIp, frame.getShort(l4 + 2, BIG_ENDIAN) & 0xFFFF, srcIp,
+                        frame.getShort(l4, BIG_ENDIAN) & 0xFFFF);
+                    if (owner != core) {
+                        steerTo = owner;
+                        return VERDICT_STEER;
+                    }
                 }
-                c.tcpSegmentsIn.incrementRelease();
-                transport.onSegment(frame, l4, l4Length, srcIp, dstIp,
-                    rxL4ChecksumOffload && (flags & FrameIo.RX_L4_CKSUM_GOOD) != 0, nowNs, this);
+                deliverTcp(l4, l4Length, srcIp, dstIp, flags);
                 return VERDICT_FREE;
             case Ipv4.PROTO_ICMP:
                 return onIcmp(l4, l4Length, ihl, srcIp);
@@ -377,6 +433,69 @@ public final class NetAgent implements Agent, SegmentSink {
                 c.dropIpProtocol.incrementRelease();
                 return VERDICT_FREE;
         }
+    }
+
+    /** Hands the TCP segment in {@link #frame} at {@code l4} to the core's engine. */
+    private void deliverTcp(int l4, int l4Length, int srcIp, int dstIp, int flags) {
+        c.tcpSegmentsIn.incrementRelease();
+        if ((flags & FrameIo.RX_L4_CKSUM_BAD) != 0) {
+            // Let the engine count it as a checksum failure: it verifies again and drops.
+            transport.onSegment(frame, l4, l4Length, srcIp, dstIp, false, nowNs, this);
+            return;
+        }
+        transport.onSegment(frame, l4, l4Length, srcIp, dstIp,
+            rxL4ChecksumOffload && (flags & FrameIo.RX_L4_CKSUM_GOOD) != 0, nowNs, this);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Software steering between cores
+
+    /** Writes a received frame into core {@code owner}'s ring; false (counted) when the ring is full. */
+    private boolean steer(int owner, long buf, long addr, int length, int flags) {
+        final RingBuffer ring = steering.inbound(owner);
+        final int index = ring.tryClaim(Steering.MSG_FRAME, Steering.MSG_BYTES);
+        if (index <= 0) {
+            c.tcpSteerFull.incrementRelease();
+            return false;
+        }
+        final AtomicBuffer b = ring.buffer();
+        b.putLong(index + Steering.MSG_BUF, buf);
+        b.putLong(index + Steering.MSG_ADDR, addr);
+        b.putInt(index + Steering.MSG_LENGTH, length);
+        b.putInt(index + Steering.MSG_FLAGS, flags);
+        ring.commit(index);
+        c.tcpSteered.incrementRelease();
+        return true;
+    }
+
+    /** Processes up to {@link #STEER_DRAIN} frames other cores handed over, then frees their mbufs. */
+    private int drainSteered() {
+        steeredFreeCount = 0;
+        final int n = inboundRing.read(steeredHandler, STEER_DRAIN);
+        if (steeredFreeCount > 0) {
+            io.free(steeredFree, steeredFreeCount);
+        }
+        return n;
+    }
+
+    /**
+     * One steered frame: Ethernet and IPv4 were validated by the receiving core; its TCP segment goes to this
+     * core's engine as if received here.
+     */
+    private void onSteered(int msgTypeId, MutableDirectBuffer buffer, int index, int length) {
+        final long buf = buffer.getLong(index + Steering.MSG_BUF);
+        final long addr = buffer.getLong(index + Steering.MSG_ADDR);
+        final int frameLength = buffer.getInt(index + Steering.MSG_LENGTH);
+        final int flags = buffer.getInt(index + Steering.MSG_FLAGS);
+        steeredFree[steeredFreeCount++] = buf;
+        if (transport == null) {
+            return;
+        }
+        frame.wrap(addr, frameLength);
+        final int ihl = (frame.getByte(IP_OFFSET + Ipv4.VERSION_IHL) & 0xF) * 4;
+        final int totalLength = frame.getShort(IP_OFFSET + Ipv4.TOTAL_LENGTH, BIG_ENDIAN) & 0xFFFF;
+        deliverTcp(IP_OFFSET + ihl, totalLength - ihl, frame.getInt(IP_OFFSET + Ipv4.SRC, BIG_ENDIAN),
+            frame.getInt(IP_OFFSET + Ipv4.DST, BIG_ENDIAN), flags);
     }
 
     /** RFC 792 echo: the reply is the request with addresses swapped and type 0 (RFC 1122 §3.2.2.6). */

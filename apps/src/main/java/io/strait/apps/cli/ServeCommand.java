@@ -29,6 +29,7 @@ final class ServeCommand {
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
                             [--cc newreno|cubic] [--msl-ms MS] [--pcap FILE]
+                            [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
           echo     writes back every byte it receives until the peer closes (default port 7)
           discard  reads and drops everything (default port 9)
           http     HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
@@ -38,6 +39,7 @@ final class ServeCommand {
           TCP: --max-connections per core (12288), send and receive buffer per connection (64 KB), congestion
           control (newreno), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s).
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
+          --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
           Prints a line beginning with READY when it accepts connections; SIGINT or SIGTERM stops it cleanly,
           printing its counters.
         """;
@@ -51,7 +53,7 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms", "--pcap"), Set.of("--hugepages"));
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms", "--pcap", "--impair"), Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http is required");
@@ -72,7 +74,8 @@ final class ServeCommand {
             .idle(a.get("--idle", "spin"))
             .memoryMb(a.getInt("--mem", 512, 64, 1 << 20))
             .hugepages(a.has("--hugepages"))
-            .pcap(a.get("--pcap", null));
+            .pcap(a.get("--pcap", null))
+            .impair(a.get("--impair", null));
         if (a.has("--cpus")) {
             config.cpus(parseCpus(a.get("--cpus", "")));
         }
