@@ -4,6 +4,7 @@ import io.strait.dataplane.wire.Arp;
 import io.strait.dataplane.wire.Ethernet;
 import io.strait.dataplane.wire.Icmp;
 import io.strait.dataplane.wire.Ipv4;
+import io.strait.tcp.FlowFilter;
 import io.strait.tcp.SegmentSink;
 import io.strait.tcp.wire.Checksum;
 import org.agrona.MutableDirectBuffer;
@@ -141,6 +142,14 @@ public final class NetAgent implements Agent, SegmentSink {
         this.core = core;
         this.softwareSteering = steering.softwareSteering();
         this.inboundRing = softwareSteering ? steering.inbound(core) : null;
+    }
+
+    /**
+     * The filter core {@code core}'s TCP engine must use for active opens (set by {@link #transport} for a
+     * {@link TcpTransport}; other transports set it themselves), or null with no steering.
+     */
+    public FlowFilter flowFilter() {
+        return steering == null ? null : steering.flowFilter(core);
     }
 
     /** This agent's core index (0 with one core). */
