@@ -141,7 +141,7 @@ public final class NetAgent implements Agent, SegmentSink {
         this.steering = steering;
         this.core = core;
         this.softwareSteering = steering.softwareSteering();
-        this.inboundRing = softwareSteering ? steering.inbound(core) : null;
+        this.inboundRing = steering.cores() > 1 ? steering.inbound(core) : null;
     }
 
     /**
@@ -346,6 +346,11 @@ public final class NetAgent implements Agent, SegmentSink {
         if (slot >= 0) {
             arp.resolve(slot, senderMac, nowNs);
             drainPending(slot);
+            if (inboundRing != null) {
+                // The port delivers ARP to one queue only (af_packet fanout, RSS's default queue): tell the
+                // other cores' tables what this one learnt.
+                shareArp(senderIp, senderMac);
+            }
         }
         if (targetIp != localIp) {
             c.arpNotForUs.incrementRelease();
@@ -477,6 +482,36 @@ public final class NetAgent implements Agent, SegmentSink {
         return true;
     }
 
+    /** Sends a learnt ARP mapping to every other core (a message, no buffer); a full ring skips that core. */
+    private void shareArp(int ip, long senderMac) {
+        for (int other = 0; other < steering.cores(); other++) {
+            if (other == core) {
+                continue;
+            }
+            final RingBuffer ring = steering.inbound(other);
+            final int index = ring.tryClaim(Steering.MSG_ARP, Steering.MSG_ARP_BYTES);
+            if (index > 0) {
+                ring.buffer().putInt(index + Steering.MSG_ARP_IP, ip);
+                ring.buffer().putLong(index + Steering.MSG_ARP_MAC, senderMac);
+                ring.commit(index);
+            }
+        }
+    }
+
+    /** An ARP mapping another core learnt: merged into this core's table, held frames sent. */
+    private void onSharedArp(int ip, long senderMac) {
+        int slot = arp.find(ip);
+        if (slot < 0) {
+            slot = arp.findOrCreate(ip);
+            if (slot < 0) {
+                return;
+            }
+            c.arpEntries.incrementRelease();
+        }
+        arp.resolve(slot, senderMac, nowNs);
+        drainPending(slot);
+    }
+
     /** Processes up to {@link #STEER_DRAIN} frames other cores handed over, then frees their mbufs. */
     private int drainSteered() {
         steeredFreeCount = 0;
@@ -492,6 +527,10 @@ public final class NetAgent implements Agent, SegmentSink {
      * core's engine as if received here.
      */
     private void onSteered(int msgTypeId, MutableDirectBuffer buffer, int index, int length) {
+        if (msgTypeId == Steering.MSG_ARP) {
+            onSharedArp(buffer.getInt(index + Steering.MSG_ARP_IP), buffer.getLong(index + Steering.MSG_ARP_MAC));
+            return;
+        }
         final long buf = buffer.getLong(index + Steering.MSG_BUF);
         final long addr = buffer.getLong(index + Steering.MSG_ADDR);
         final int frameLength = buffer.getInt(index + Steering.MSG_LENGTH);

@@ -25,6 +25,8 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *       another core to that core's inbound ring.</li>
  * </ul>
  *
+ * <p>Every core keeps its own ARP table; a mapping one core learns is sent to the others through the same rings.
+ *
  * <p>One Agrona {@link ManyToOneRingBuffer} per core (lock-free; every other core may write, the owner reads),
  * allocated off-heap once. A message carries one received frame: {@code (mbuf, data address, frame length, rx
  * flags)}; the owner processes it as if received and frees the mbuf (DPDK mempools accept frees from any
@@ -39,6 +41,14 @@ public final class Steering {
     static final int MSG_LENGTH = 16;
     static final int MSG_FLAGS = 20;
     static final int MSG_BYTES = 24;
+    /**
+     * Ring message type of an ARP mapping one core learnt (ARP reaches one queue only: af_packet's fanout hashes
+     * it to one socket, RSS NICs put non-IP traffic on queue 0): IPv4 address (4, padded to 8), MAC (8).
+     */
+    static final int MSG_ARP = 2;
+    static final int MSG_ARP_IP = 0;
+    static final int MSG_ARP_MAC = 8;
+    static final int MSG_ARP_BYTES = 16;
     /** Ring capacity in bytes (a power of two): 2048 messages of 24 bytes plus the 8-byte record header. */
     static final int RING_BYTES = 64 * 1024;
 
@@ -61,7 +71,7 @@ public final class Steering {
         this.ephemeralMin = ephemeralMin;
         this.ephemeralMax = ephemeralMax;
         this.inbound = new ManyToOneRingBuffer[cores];
-        if (!rss && cores > 1) {
+        if (cores > 1) {
             for (int i = 0; i < cores; i++) {
                 inbound[i] = new ManyToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
                     RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64)));
@@ -100,7 +110,7 @@ public final class Steering {
         return rss;
     }
 
-    /** Core {@code core}'s inbound ring (null without software steering). */
+    /** Core {@code core}'s inbound ring (null with one core). */
     RingBuffer inbound(int core) {
         return inbound[core];
     }
