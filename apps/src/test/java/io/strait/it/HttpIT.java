@@ -79,6 +79,34 @@ class HttpIT {
     }
 
     @Test
+    void pythonHttpClientKeepAliveGetsAndPost() {
+        final Cmd.Result r = Cmd.peer(60, "/usr/bin/python3", "-c", """
+            import http.client
+            c = http.client.HTTPConnection('198.18.0.2', 80, timeout=10)
+            ok = True
+            for i in range(50):
+                c.request('GET', '/')
+                resp = c.getresponse()
+                ok = ok and resp.status == 200 and resp.read() == b'hello\\n'
+            c.request('GET', '/bytes/1449')
+            resp = c.getresponse()
+            body = resp.read()
+            ok = ok and resp.status == 200 and body == bytes(i % 251 for i in range(1449))
+            c.request('POST', '/echo', body=b'x' * 70000)
+            resp = c.getresponse()
+            ok = ok and resp.status == 200 and resp.read() == b'x' * 70000
+            c.request('GET', '/missing')
+            resp = c.getresponse()
+            ok = ok and resp.status == 404 and resp.read() == b''
+            c.request('GET', '/', headers={'Connection': 'close'})
+            resp = c.getresponse()
+            ok = ok and resp.status == 200 and resp.getheader('Connection') == 'close' and resp.read() == b'hello\\n'
+            print('ok' if ok else 'mismatch')
+            """);
+        assertEquals("ok", r.out().strip(), r.toString());
+    }
+
+    @Test
     void pipelinedAndMalformedRequestsOverRawSockets() {
         final Cmd.Result r = Cmd.peer(60, "/usr/bin/python3", "-c", """
             import socket

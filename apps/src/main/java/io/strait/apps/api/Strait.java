@@ -140,6 +140,9 @@ public final class Strait implements AutoCloseable {
                     final int i = Integer.parseInt(agent.roleName().substring("strait-core".length()));
                     final TcpEngine engine = new TcpEngine(tcp, random::nextLong, counters.manager(),
                         "core" + i + ".tcp.");
+                    if (agent.flowFilter() != null) {
+                        engine.setFlowFilter(agent.flowFilter()); // active opens pick ports steered to this core
+                    }
                     cores[i] = new StraitCore(i, engine, agent);
                     agent.transport(cores[i]);
                 });
