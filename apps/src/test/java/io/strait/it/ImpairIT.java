@@ -12,36 +12,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * directions; TCP recovers, and corrupted frames are caught by checksums, never delivered as data.
  */
 class ImpairIT {
+    /**
+     * Strait sending 5 MB (GET /bytes/N) and echoing 1 MB (POST /echo) on a port that loses, duplicates, reorders,
+     * corrupts and delays frames in both directions: every byte arrives right. (Echo under loss is slow: see the
+     * note on loss recovery in the README.)
+     */
     @Test
-    void fiveMegabytesThroughEchoSurviveAnImpairedPort() {
-        try (StraitServer echo = StraitServer.start("--app", "echo", "--impair",
+    void transfersSurviveAnImpairedPort() {
+        try (StraitServer http = StraitServer.start("--app", "http", "--impair",
                 "loss=0.03,dup=0.02,reorder=0.05,corrupt=0.02,delay=1,seed=7")) {
             final Cmd.Result r = Cmd.peer(300, "/usr/bin/python3", "-c", """
-                import socket, hashlib, threading, os
-                data = os.urandom(5 * 1000 * 1000)
-                s = socket.create_connection(('198.18.0.2', 7), timeout=60)
-                got = bytearray()
-                def reader():
-                    while True:
-                        b = s.recv(1 << 20)
-                        if not b: break
-                        got.extend(b)
-                t = threading.Thread(target=reader); t.start()
-                s.sendall(data); s.shutdown(socket.SHUT_WR); t.join(); s.close()
-                print(len(got), hashlib.sha256(got).digest() == hashlib.sha256(data).digest())
+                import http.client, os, hashlib
+                c = http.client.HTTPConnection('198.18.0.2', 80, timeout=120)
+                c.request('GET', '/bytes/5000000')
+                body = c.getresponse().read()
+                pattern = bytes(i % 251 for i in range(251)) * (5000000 // 251 + 1)
+                print('bytes', len(body), body == pattern[:5000000])
+                data = os.urandom(1000000)
+                c.request('POST', '/echo', body=data)
+                back = c.getresponse().read()
+                print('echo', len(back), hashlib.sha256(back).digest() == hashlib.sha256(data).digest())
                 """);
             assertEquals(0, r.exit(), r.toString());
-            assertEquals("5000000 True", r.out().strip(), r.toString());
-            final Map<String, Long> stat = echo.stat();
+            assertTrue(r.out().contains("bytes 5000000 True"), r.toString());
+            assertTrue(r.out().contains("echo 1000000 True"), r.toString());
+            final Map<String, Long> stat = http.stat();
             for (String c : new String[] {"impair.rx_lost", "impair.tx_lost", "impair.rx_corrupted",
-                "impair.tx_corrupted", "impair.rx_duplicated", "impair.rx_reordered"}) {
+                "impair.tx_corrupted", "impair.rx_duplicated", "impair.tx_reordered"}) {
                 assertTrue(stat.getOrDefault(c, 0L) > 0, c + " > 0: " + stat);
             }
-            assertTrue(stat.getOrDefault("tcp.retransmits", 0L) + stat.getOrDefault("tcp.fast_retransmits", 0L) > 0,
-                "Strait retransmitted");
+            assertTrue(stat.getOrDefault("tcp.retransmits", 0L) > 0, "Strait retransmitted");
             assertTrue(stat.getOrDefault("drop.ip_checksum", 0L) + stat.getOrDefault("tcp.drop_bad_checksum", 0L)
                 > 0, "corrupted frames caught by checksums");
-            assertEquals(0, echo.stop());
+            assertEquals(0, http.stop());
         }
     }
 

@@ -1032,14 +1032,20 @@ public final class TcpEngine {
             t.tsRecentNs = nowNs;
         }
         final int oldWnd = t.sndWnd;
+        boolean newlySacked = false;
         if (t.sackOn && s.sackCount > 0) {
+            final long sackedBefore = sackedBytes(t);
             sackUpdate(t, s);
+            newlySacked = sackedBytes(t) > sackedBefore;
         }
         if (Seq.gt(ack, t.sndUna)) {
             ackAdvance(t, s, ack, nowNs);
-        } else if (ack == t.sndUna && payLen == 0 && !fin && t.flight() > 0
-            && (s.window << t.sndWscale) == oldWnd) {
-            onDuplicateAck(t, nowNs); // RFC 5681 §2 definition of a duplicate ACK
+        } else if (ack == t.sndUna && t.flight() > 0 && (newlySacked
+            || (payLen == 0 && !fin && (s.window << t.sndWscale) == oldWnd))) {
+            // RFC 5681 §2 definition of a duplicate ACK; with SACK, RFC 6675 §2: an ACK whose SACK blocks report
+            // newly received data counts too, even when it carries data or a window update (bidirectional
+            // traffic: the peer's ACKs ride on its data, so "pure" duplicate ACKs never come).
+            onDuplicateAck(t, nowNs);
         }
         // "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND".
         if (Seq.lt(t.sndWl1, seq) || (t.sndWl1 == seq && Seq.le(t.sndWl2, ack))) {
