@@ -95,6 +95,12 @@ class HttpIT {
             c.request('POST', '/echo', body=b'x' * 70000)
             resp = c.getresponse()
             ok = ok and resp.status == 200 and resp.read() == b'x' * 70000
+            # http.client sends the whole body before reading: the server must not deadlock on its echo
+            import os
+            big = os.urandom(10 * 1000 * 1000)
+            c.request('POST', '/echo', body=big)
+            resp = c.getresponse()
+            ok = ok and resp.status == 200 and resp.read() == big
             c.request('GET', '/missing')
             resp = c.getresponse()
             ok = ok and resp.status == 404 and resp.read() == b''

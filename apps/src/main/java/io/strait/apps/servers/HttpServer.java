@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>{@code GET /} answers 200 {@code hello\n}; {@code GET /bytes/N} (0 ≤ N ≤ 2^31-1) streams N bytes, byte i
  *       being {@code i mod 251}, under backpressure; {@code POST /echo} answers with the request body, streamed as it
- *       arrives (Content-Length bodies keep their length; chunked bodies are echoed chunked); anything else 404.
+ *       arrives (Content-Length bodies keep their length, and what the send buffer cannot take yet is kept in a
+ *       per-connection spill ring so clients that send before reading do not deadlock; chunked bodies are echoed
+ *       chunked); anything else 404.
  *       HEAD is answered like GET without the body.</li>
  *   <li>Keep-alive by default for HTTP/1.1, {@code Connection: close} honoured, HTTP/1.0 closes unless it asks for
  *       keep-alive; pipelined requests are answered in order: while a response is still being written the parser
@@ -83,6 +85,21 @@ public final class HttpServer implements TcpHandler {
     private final long[] streamEnd;
     private final int[] pendingStatus;  // error status to send once writable, or 0
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[512]);
+    /**
+     * POST /echo spill: request body bytes the send buffer could not take yet. Most HTTP clients send the whole
+     * request before reading the response; echoing with TCP's backpressure alone would deadlock them once the body
+     * outgrows both sides' buffers (both windows at zero). So the server keeps reading into an off-heap ring per
+     * connection (taken from a per-core pool, reused, so no allocation once warm) and drains it as the send buffer
+     * frees. Beyond {@link #SPILL_BYTES} per connection, or {@link #MAX_SPILLS} rings per core, TCP backpressure
+     * applies again (clients that read while sending, as curl does, are fine at any size).
+     */
+    static final int SPILL_BYTES = 16 << 20;
+    static final int MAX_SPILLS = 16;
+    private final UnsafeBuffer[] spill;
+    private final int[] spillHead;
+    private final int[] spillLen;
+    private final java.util.ArrayDeque<UnsafeBuffer> spareSpills = new java.util.ArrayDeque<>();
+    private int spillsAllocated;
 
     public HttpServer(TcpEngine engine) {
         this.engine = engine;
@@ -105,6 +122,9 @@ public final class HttpServer implements TcpHandler {
         streamOffset = new long[n];
         streamEnd = new long[n];
         pendingStatus = new int[n];
+        spill = new UnsafeBuffer[n];
+        spillHead = new int[n];
+        spillLen = new int[n];
     }
 
     private static UnsafeBuffer pattern() {
@@ -574,8 +594,14 @@ public final class HttpServer implements TcpHandler {
             return length;
         }
         if (!chunked[s]) {
-            final int n = engine.write(handle, buffer, offset, length);
-            return Math.max(n, 0);
+            int used = 0;
+            if (spillLen[s] == 0) {
+                used = Math.max(0, engine.write(handle, buffer, offset, length));
+            }
+            if (used < length) {
+                used += toSpill(s, buffer, offset + used, length - used);
+            }
+            return used;
         }
         final int room = free(handle) - 16;
         final int n = Math.min(length, room);
@@ -589,6 +615,56 @@ public final class HttpServer implements TcpHandler {
         engine.write(handle, buffer, offset, n);
         engine.write(handle, scratch, p - 2, 2);
         return n;
+    }
+
+    /** Copies what fits into the connection's spill ring (taking one from the pool if needed); returns bytes taken. */
+    private int toSpill(int s, DirectBuffer buffer, int offset, int length) {
+        UnsafeBuffer ring = spill[s];
+        if (ring == null) {
+            ring = spareSpills.poll();
+            if (ring == null) {
+                if (spillsAllocated == MAX_SPILLS) {
+                    return 0; // pool exhausted: TCP backpressure
+                }
+                ring = new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(SPILL_BYTES, 64));
+                spillsAllocated++;
+            }
+            spill[s] = ring;
+            spillHead[s] = 0;
+        }
+        final int k = Math.min(length, SPILL_BYTES - spillLen[s]);
+        final int tail = (spillHead[s] + spillLen[s]) % SPILL_BYTES;
+        final int first = Math.min(k, SPILL_BYTES - tail);
+        ring.putBytes(tail, buffer, offset, first);
+        if (k > first) {
+            ring.putBytes(0, buffer, offset + first, k - first);
+        }
+        spillLen[s] += k;
+        return k;
+    }
+
+    /** Writes spilled bytes into the send buffer; true when the spill is empty (and its ring back in the pool). */
+    private boolean drainSpill(long handle, int s) {
+        while (spillLen[s] > 0) {
+            final int chunk = Math.min(spillLen[s], SPILL_BYTES - spillHead[s]);
+            final int n = engine.write(handle, spill[s], spillHead[s], chunk);
+            if (n <= 0) {
+                return false;
+            }
+            spillHead[s] = (spillHead[s] + n) % SPILL_BYTES;
+            spillLen[s] -= n;
+        }
+        releaseSpill(s);
+        return true;
+    }
+
+    private void releaseSpill(int s) {
+        if (spill[s] != null) {
+            spareSpills.push(spill[s]);
+            spill[s] = null;
+        }
+        spillHead[s] = 0;
+        spillLen[s] = 0;
     }
 
     /** The request is fully read: answer it (or finish answering it). False when output filled up. */
@@ -618,6 +694,11 @@ public final class HttpServer implements TcpHandler {
                 return continueResponse(handle, s);
             }
             case ROUTE_ECHO -> {
+                if (spillLen[s] > 0) {
+                    state[s] = RESPONDING;
+                    streamOffset[s] = -3; // the body is read; the rest of the echo waits in the spill
+                    return false;
+                }
                 if (chunked[s]) {
                     if (free(handle) < 8) {
                         state[s] = RESPONDING;
@@ -669,6 +750,13 @@ public final class HttpServer implements TcpHandler {
             }
             pendingStatus[s] = 0;
             return startEcho(handle, s);
+        }
+        if (route[s] == ROUTE_ECHO && streamOffset[s] == -3) {
+            if (!drainSpill(handle, s)) {
+                return false;
+            }
+            streamOffset[s] = 0;
+            return finish(handle, s);
         }
         if (route[s] == ROUTE_BYTES && streamOffset[s] >= 0) {
             while (streamOffset[s] < streamEnd[s]) {
@@ -764,6 +852,9 @@ public final class HttpServer implements TcpHandler {
     @Override
     public void onWritable(long handle) {
         final int s = TcpEngine.slot(handle);
+        if (spillLen[s] > 0 && state[s] != RESPONDING && !drainSpill(handle, s)) {
+            return;
+        }
         if (state[s] == RESPONDING && continueResponse(handle, s)) {
             engine.resumeRead(handle);
         } else if (state[s] == BODY || state[s] == CHUNK_DATA) {
@@ -785,5 +876,6 @@ public final class HttpServer implements TcpHandler {
     @Override
     public void onClose(long handle, int reason) {
         state[TcpEngine.slot(handle)] = DONE;
+        releaseSpill(TcpEngine.slot(handle));
     }
 }
