@@ -12,10 +12,9 @@ import org.agrona.concurrent.status.CountersManager;
  * duplicated (a copy in a fresh buffer), reordered (swapped with the frame before it) — and leave when their delay
  * is up. Seeded (SplitMix64), allocation-free, on the core's thread.
  */
-public final class ImpairedFrameIo implements FrameIo {
+public final class ImpairedFrameIo extends ForwardingFrameIo {
     private static final int LANE = 1024;
 
-    private final FrameIo port;
     private final ImpairSpec spec;
     private final NanoClock clock;
     private final Lane rx;
@@ -31,7 +30,7 @@ public final class ImpairedFrameIo implements FrameIo {
     private long random;
 
     public ImpairedFrameIo(FrameIo port, ImpairSpec spec, NanoClock clock, CountersManager counters, int core) {
-        this.port = port;
+        super(port);
         this.spec = spec;
         this.clock = clock;
         this.random = spec.seed() * 0x9E3779B97F4A7C15L + core;
@@ -219,31 +218,6 @@ public final class ImpairedFrameIo implements FrameIo {
                 return;
             }
         }
-    }
-
-    @Override
-    public boolean allocate(long[] bufs, long[] addrs, int count) {
-        return port.allocate(bufs, addrs, count);
-    }
-
-    @Override
-    public void free(long[] bufs, int count) {
-        port.free(bufs, count);
-    }
-
-    @Override
-    public int frameRoom() {
-        return port.frameRoom();
-    }
-
-    @Override
-    public long mac() {
-        return port.mac();
-    }
-
-    @Override
-    public int caps() {
-        return port.caps();
     }
 
     @Override

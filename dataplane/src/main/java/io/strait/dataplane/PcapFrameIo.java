@@ -19,7 +19,7 @@ import java.nio.file.StandardOpenOption;
  * nearly full and at {@link #close()}. The clock is read once per burst. Capturing costs a copy per frame: it is a
  * debugging aid, not for benchmarks.
  */
-public final class PcapFrameIo implements FrameIo {
+public final class PcapFrameIo extends ForwardingFrameIo {
     /** pcap with nanosecond timestamps (the "modified" magic Wireshark reads). */
     static final int MAGIC_NS = 0xA1B23C4D;
     static final int LINKTYPE_ETHERNET = 1;
@@ -27,7 +27,6 @@ public final class PcapFrameIo implements FrameIo {
     private static final int BUFFER_BYTES = 4 << 20;
     private static final int RECORD_HEADER = 16;
 
-    private final FrameIo port;
     private final FileChannel file;
     private final ByteBuffer bytes = BufferUtil.allocateDirectAligned(BUFFER_BYTES, 64).order(ByteOrder.LITTLE_ENDIAN);
     private final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
@@ -38,7 +37,7 @@ public final class PcapFrameIo implements FrameIo {
     private long frames;
 
     public PcapFrameIo(FrameIo port, Path path) {
-        this.port = port;
+        super(port);
         try {
             this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
@@ -116,31 +115,6 @@ public final class PcapFrameIo implements FrameIo {
             }
         }
         return sent;
-    }
-
-    @Override
-    public boolean allocate(long[] bufs, long[] addrs, int count) {
-        return port.allocate(bufs, addrs, count);
-    }
-
-    @Override
-    public void free(long[] bufs, int count) {
-        port.free(bufs, count);
-    }
-
-    @Override
-    public int frameRoom() {
-        return port.frameRoom();
-    }
-
-    @Override
-    public long mac() {
-        return port.mac();
-    }
-
-    @Override
-    public int caps() {
-        return port.caps();
     }
 
     @Override
