@@ -1222,8 +1222,10 @@ public final class TcpEngine {
         t.dupAcks++;
         if (!t.inRecovery) {
             final boolean sackLoss = t.sackOn && sackedBytes(t) > (DUP_THRESH - 1) * t.sndMss;
-            // RFC 6582 §3.2 step 2: only if the ACK covers more than "recover" (avoid multiple reductions).
-            if ((t.dupAcks >= DUP_THRESH || sackLoss) && Seq.gt(t.sndUna, t.recover)) {
+            // RFC 6582 §3.2 step 2: only if the ACK covers more than "recover" (avoid multiple reductions). The RFC's
+            // recover is the highest sequence number sent; here it holds SND.MAX (one past it), so "covers more
+            // than recover" is SND.UNA >= recover — as the full-acknowledgment test in ackAdvance reads it.
+            if ((t.dupAcks >= DUP_THRESH || sackLoss) && Seq.ge(t.sndUna, t.recover)) {
                 t.inRecovery = true;
                 t.recover = t.sndMax;
                 cc.onEnterRecovery(t, nowNs);
