@@ -108,6 +108,15 @@ final class Tcb {
     double cubicK;
     double cubicWEstSeg;
 
+    // RFC 8985 §7 Tail Loss Probe: tlpArmed = rtxDeadlineNs holds the PTO, not the RTO; tlpOut = a probe is out
+    // (one per episode); tlpSeq = where that probe started.
+    boolean tlpArmed;
+    boolean tlpOut;
+    int tlpSeq;
+    /** RFC 8985 §6.2, reduced to the first hole: when the data at SND.UNA was last sent, and the last resend. */
+    long rxtUnaNs;
+    long lastRxtNs;
+
     // SACK scoreboard (RFC 6675 §3), merged ranges of SACKed sequence space above SND.UNA.
     int sackCount;
     final int[] sackL = new int[MAX_SACK_RANGES];
@@ -180,6 +189,9 @@ final class Tcb {
         rtoTsFloorSet = false;
         cwnd = ssthresh = dupAcks = recover = highRxt = bytesAckedCa = 0;
         inRecovery = rtxAtUna = false;
+        tlpArmed = tlpOut = false;
+        tlpSeq = 0;
+        rxtUnaNs = lastRxtNs = 0;
         cubicEpochNs = 0;
         cubicWmaxSeg = cubicLastWmaxSeg = cubicK = cubicWEstSeg = 0;
         sackCount = 0;

@@ -25,6 +25,8 @@ public final class TcpConfig {
     public final int maxRetransmits;
     public final int maxSynRetransmits;
     public final long delayedAckNs;
+    public final boolean tailLossProbe;
+    public final long tlpMinNs;
     public final boolean ackEverySecondSegment;
     public final boolean nagle;
     public final boolean keepalive;
@@ -60,6 +62,8 @@ public final class TcpConfig {
         maxRetransmits = b.maxRetransmits;
         maxSynRetransmits = b.maxSynRetransmits;
         delayedAckNs = b.delayedAckNs;
+        tailLossProbe = b.tailLossProbe;
+        tlpMinNs = b.tlpMinNs;
         ackEverySecondSegment = b.ackEverySecondSegment;
         nagle = b.nagle;
         keepalive = b.keepalive;
@@ -124,6 +128,10 @@ public final class TcpConfig {
         /** RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: less than 0.5 s; 40 ms as Linux's minimum. */
         long delayedAckNs = 40_000_000L;
         boolean ackEverySecondSegment = true;
+        /** RFC 8985 §7: Tail Loss Probe, on as in Linux. */
+        boolean tailLossProbe = true;
+        /** RFC 8985 §7.2 leaves the PTO floor open; as Linux: 10 ms (covers timer granularity and jitter). */
+        long tlpMinNs = 10_000_000L;
         boolean nagle = false;
         boolean keepalive = false;
         /** RFC 1122 §4.2.3.6: no less than two hours by default. */
@@ -165,6 +173,8 @@ public final class TcpConfig {
         public Builder maxSynRetransmits(final int v) { maxSynRetransmits = v; return this; }
         public Builder delayedAckNs(final long v) { delayedAckNs = v; return this; }
         public Builder ackEverySecondSegment(final boolean v) { ackEverySecondSegment = v; return this; }
+        public Builder tailLossProbe(final boolean v) { tailLossProbe = v; return this; }
+        public Builder tlpMinNs(final long v) { tlpMinNs = v; return this; }
         public Builder nagle(final boolean v) { nagle = v; return this; }
         public Builder keepalive(final boolean v) { keepalive = v; return this; }
         public Builder keepaliveIdleNs(final long v) { keepaliveIdleNs = v; return this; }

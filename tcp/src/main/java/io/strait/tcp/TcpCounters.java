@@ -36,6 +36,12 @@ public final class TcpCounters {
     public final AtomicCounter retransmits;
     public final AtomicCounter fastRetransmits;
     public final AtomicCounter sackRetransmits;
+    /** RFC 8985 §7 tail loss probes sent. */
+    public final AtomicCounter tlpProbes;
+    /** Recoveries started by RFC 5827 early retransmit or by a SACKed loss probe rather than DupThresh. */
+    public final AtomicCounter earlyRecoveries;
+    /** Retransmissions found lost in recovery (RFC 8985 §6.2 time rule) and sent again without waiting for the RTO. */
+    public final AtomicCounter lostRetransmits;
     public final AtomicCounter rtoExpiries;
     public final AtomicCounter persistProbes;
     public final AtomicCounter keepaliveProbes;
@@ -83,6 +89,9 @@ public final class TcpCounters {
         retransmits = m.newCounter(p + "retransmits");
         fastRetransmits = m.newCounter(p + "fast_retransmits");
         sackRetransmits = m.newCounter(p + "sack_retransmits");
+        tlpProbes = m.newCounter(p + "tlp_probes");
+        earlyRecoveries = m.newCounter(p + "early_recoveries");
+        lostRetransmits = m.newCounter(p + "lost_retransmits");
         rtoExpiries = m.newCounter(p + "rto_expiries");
         persistProbes = m.newCounter(p + "persist_probes");
         keepaliveProbes = m.newCounter(p + "keepalive_probes");

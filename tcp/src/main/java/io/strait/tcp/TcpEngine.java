@@ -55,6 +55,10 @@ public final class TcpEngine {
     static final int RTO_K = 4;
     /** RFC 5681 §3.2: fast retransmit on the third duplicate ACK (DupThresh, RFC 6675 §2). */
     static final int DUP_THRESH = 3;
+    /** RFC 8985 §7.2: WCDelAckT, the worst-case delayed-ACK time a single-segment flight may wait for: 200 ms. */
+    static final long TLP_WC_DEL_ACK_NS = 200_000_000L;
+    /** RFC 8985 §6.2: reo_wnd is min_RTT / 4; here SRTT / 4, and at least this, for microsecond RTTs. */
+    static final long REO_WND_MIN_NS = 1_000_000L;
     /** RFC 5961 §10: the challenge ACK budget is counted per second of nowNs. */
     static final long CHALLENGE_WINDOW_NS = 1_000_000_000L;
     /** SYN cookie MSS table (3-bit index in the ISN), as Linux's msstab plus common tunnel sizes. */
@@ -584,7 +588,9 @@ public final class TcpEngine {
         }
         if (t.rtxDeadlineNs <= nowNs) {
             t.rtxDeadlineNs = Long.MAX_VALUE;
-            if (!onRetransmissionTimeout(t, nowNs)) {
+            if (t.tlpArmed) {
+                onProbeTimeout(t, nowNs, out);
+            } else if (!onRetransmissionTimeout(t, nowNs)) {
                 return;
             }
         }
@@ -611,7 +617,9 @@ public final class TcpEngine {
 
     /** RFC 6298 §5.4-5.7 and RFC 9293 §3.8.3: retransmit, back off, or give up. @return false when closed */
     private boolean onRetransmissionTimeout(final Tcb t, final long nowNs) {
-        if (t.flight() == 0) {
+        t.tlpArmed = false;
+        t.tlpOut = false;
+        if (t.flight() == 0 && !Seq.lt(t.sndNxt, t.sndMax)) {
             return true;
         }
         c.rtoExpiries.incrementRelease();
@@ -641,13 +649,122 @@ public final class TcpEngine {
             t.inRecovery = false;
             t.rtxAtUna = false;
             t.dupAcks = 0;
-            // RFC 2018 §8: after a retransmission timeout the sender turns off all SACKed bits.
-            t.sackCount = 0;
+            // RFC 6675 §5.1: the scoreboard is kept across a timeout, so the go-back-N below skips what the receiver
+            // SACKed. Deviation (RFC 2018 §8 allows reneging): after three timeouts in a row without progress the
+            // SACKed bits are turned off and everything is sent again.
+            if (t.retransmits >= 3) {
+                t.sackCount = 0;
+            }
         }
         // Go-back-N from SND.UNA (SYN / SYN-ACK are re-sent because SND.NXT returns to ISS).
         t.sndNxt = t.sndUna;
         markDirty(t);
         return true;
+    }
+
+    /**
+     * RFC 8985 §7.3: the probe timeout fired with no ACK since — send one probe, new data if the receive window
+     * allows, else the last segment sent, so that a tail loss draws an ACK whose SACK blocks start fast recovery
+     * instead of waiting for the RTO. Then the RTO is armed (one probe per episode).
+     */
+    private void onProbeTimeout(final Tcb t, final long nowNs, final SegmentSink out) {
+        t.tlpArmed = false;
+        if (t.flight() == 0 || !canSendData(t.state)) {
+            return;
+        }
+        final int maxSeg = t.sndMss - (t.tsOn ? OPT_TS_BYTES : 0);
+        final int dataEnd = t.dataEnd();
+        final int unsent = dataEnd - t.sndNxt;
+        final int wndRoom = t.sndUna + t.sndWnd - t.sndNxt;
+        int seq;
+        int sent = 0;
+        if (unsent > 0 && wndRoom > 0) {
+            // "If a previously unsent segment exists AND the receive window allows, transmit that new segment."
+            seq = t.sndNxt;
+            final int len = Math.min(unsent, Math.min(maxSeg, wndRoom));
+            final boolean fin = t.finQueued && seq + len == dataEnd;
+            if (emit(t, out, seq, len, fin ? FIN | ACK | PSH : ACK | PSH, nowNs)) {
+                t.sndNxt = seq + len + (fin ? 1 : 0);
+                if (Seq.lt(t.sndMax, t.sndNxt)) {
+                    t.sndMax = t.sndNxt;
+                }
+                sent = len;
+            }
+        } else {
+            // "Otherwise, retransmit the most recently sent segment."
+            final int end = t.finQueued && Seq.gt(t.sndMax, dataEnd) ? dataEnd : t.sndMax;
+            seq = Seq.max(t.sndUna, end - maxSeg);
+            sent = retransmitAt(t, out, seq, maxSeg, nowNs);
+        }
+        if (sent > 0) {
+            c.tlpProbes.incrementRelease();
+            t.tlpOut = true;
+            t.tlpSeq = seq;
+        }
+        t.rtxDeadlineNs = nowNs + t.rtoNs; // RFC 8985 §7.3: "arm the RTO timer"
+    }
+
+    /**
+     * RFC 6298 §5.1 / §5.3: (re)starts the retransmission timer; RFC 8985 §7.2: when a tail loss probe may be sent
+     * (SACK on, an RTT measured, not in recovery, no probe out, no timeout pending) the shorter PTO is armed instead.
+     */
+    private void armRetransmitTimer(final Tcb t, final long nowNs) {
+        long d = t.rtoNs;
+        t.tlpArmed = false;
+        if (tlpAllowed(t)) {
+            // RFC 8985 §7.2: PTO = 2·SRTT, plus WCDelAckT when a single segment is in flight; at most the RTO.
+            long pto = 2 * t.srttNs;
+            if (t.flight() <= t.sndMss) {
+                pto += TLP_WC_DEL_ACK_NS;
+            }
+            pto = Math.max(pto, cfg.tlpMinNs);
+            if (pto < d) {
+                d = pto;
+                t.tlpArmed = true;
+            }
+        }
+        t.rtxDeadlineNs = nowNs + d;
+    }
+
+    private boolean tlpAllowed(final Tcb t) {
+        return cfg.tailLossProbe && t.sackOn && t.rttValid && !t.inRecovery && !t.tlpOut && t.retransmits == 0
+            && t.sndNxt == t.sndMax && canSendData(t.state);
+    }
+
+    /**
+     * RFC 8985 §7.4 with §6.2's time order: the loss probe was sent at least a PTO (two SRTTs) after anything below
+     * it, so when the receiver SACKs the probe while SND.UNA is still below it, the holes below are lost — no
+     * reordering window that RACK would allow covers two round trips.
+     */
+    private static boolean probeSacked(final Tcb t) {
+        if (!t.tlpOut || !Seq.lt(t.sndUna, t.tlpSeq)) {
+            return false;
+        }
+        for (int k = 0; k < t.sackCount; k++) {
+            if (Seq.le(t.sackL[k], t.tlpSeq) && Seq.gt(t.sackR[k], t.tlpSeq)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * RFC 5827 §3.2 (early retransmit, SACK form): with fewer than four segments outstanding and no new data that
+     * may be sent, DupThresh cannot be reached; ER_thresh = oldSegs - 1 SACKed segments starts recovery instead.
+     */
+    private static boolean earlyRetransmit(final Tcb t) {
+        if (t.sackCount == 0) {
+            return false;
+        }
+        final int maxSeg = t.sndMss - (t.tsOn ? OPT_TS_BYTES : 0);
+        final int unsent = t.dataEnd() - t.sndNxt;
+        final boolean noNewData = unsent <= 0 || t.sndUna + t.sndWnd - t.sndNxt < Math.min(unsent, maxSeg);
+        final int oldSegs = (t.flight() + maxSeg - 1) / maxSeg;
+        if (!noNewData || oldSegs >= 4 || oldSegs < 2) {
+            return false;
+        }
+        final int sackedSegs = (sackedBytes(t) + maxSeg - 1) / maxSeg;
+        return sackedSegs >= oldSegs - 1;
     }
 
     /** RFC 9293 §3.8.6.1: zero-window probing; also the SWS override timer (§3.8.6.2.1). */
@@ -1047,6 +1164,15 @@ public final class TcpEngine {
             // traffic: the peer's ACKs ride on its data, so "pure" duplicate ACKs never come).
             onDuplicateAck(t, nowNs);
         }
+        if (newlySacked && t.inRecovery && Seq.lt(t.sndUna, t.highRxt) && !t.rtxAtUna
+            && nowNs - t.rxtUnaNs > t.srttNs + Math.max(t.srttNs >> 2, REO_WND_MIN_NS)) {
+            // RFC 8985 §6.2, for the first hole only: the resend at SND.UNA went out more than SRTT + reo_wnd ago
+            // and the receiver keeps reporting newer data, so that resend was lost too — send it again now rather
+            // than wait for the RTO (RFC 6675 alone cannot see a lost retransmission).
+            c.lostRetransmits.incrementRelease();
+            t.rtxAtUna = true;
+            markDirty(t);
+        }
         // "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND".
         if (Seq.lt(t.sndWl1, seq) || (t.sndWl1 == seq && Seq.le(t.sndWl2, ack))) {
             t.sndWnd = s.window << t.sndWscale;
@@ -1204,6 +1330,8 @@ public final class TcpEngine {
                     t.cwnd = Math.max(t.cwnd - acked + t.sndMss, t.sndMss);
                 } else if (Seq.lt(t.highRxt, ack)) {
                     t.highRxt = ack;
+                } else {
+                    t.rxtUnaNs = t.lastRxtNs; // the new first hole was resent at the latest by the last resend
                 }
             }
         } else {
@@ -1212,8 +1340,20 @@ public final class TcpEngine {
                 cc.onAck(t, acked, nowNs);
             }
         }
+        if (t.tlpOut && Seq.gt(ack, t.tlpSeq)) {
+            t.tlpOut = false; // RFC 8985 §7.4: the probe's episode is over once data at or beyond it is acknowledged
+        }
+        if (!t.inRecovery && t.sackOn && probeSacked(t) && Seq.ge(t.sndUna, t.recover)) {
+            c.earlyRecoveries.incrementRelease();
+            enterRecovery(t, nowNs);
+        }
         // RFC 6298 §5.2 / §5.3: stop the timer when all is acknowledged, else restart it.
-        t.rtxDeadlineNs = t.flight() == 0 && Seq.ge(t.sndNxt, t.sndMax) ? Long.MAX_VALUE : nowNs + t.rtoNs;
+        if (t.flight() == 0 && Seq.ge(t.sndNxt, t.sndMax)) {
+            t.rtxDeadlineNs = Long.MAX_VALUE;
+            t.tlpArmed = false;
+        } else {
+            armRetransmitTimer(t, nowNs);
+        }
         t.persistBackoff = 0;
     }
 
@@ -1221,19 +1361,17 @@ public final class TcpEngine {
     private void onDuplicateAck(final Tcb t, final long nowNs) {
         t.dupAcks++;
         if (!t.inRecovery) {
+            // RFC 6675 §5 / IsLost: more than (DupThresh - 1) · SMSS SACKed above SND.UNA.
             final boolean sackLoss = t.sackOn && sackedBytes(t) > (DUP_THRESH - 1) * t.sndMss;
+            final boolean early = !sackLoss && t.sackOn && (probeSacked(t) || earlyRetransmit(t));
             // RFC 6582 §3.2 step 2: only if the ACK covers more than "recover" (avoid multiple reductions). The RFC's
             // recover is the highest sequence number sent; here it holds SND.MAX (one past it), so "covers more
             // than recover" is SND.UNA >= recover — as the full-acknowledgment test in ackAdvance reads it.
-            if ((t.dupAcks >= DUP_THRESH || sackLoss) && Seq.ge(t.sndUna, t.recover)) {
-                t.inRecovery = true;
-                t.recover = t.sndMax;
-                cc.onEnterRecovery(t, nowNs);
-                t.rtxAtUna = true;
-                t.highRxt = t.sndUna;
-                t.rttTiming = false;
-                c.fastRetransmits.incrementRelease();
-                markDirty(t);
+            if ((t.dupAcks >= DUP_THRESH || sackLoss || early) && Seq.ge(t.sndUna, t.recover)) {
+                if (early && t.dupAcks < DUP_THRESH) {
+                    c.earlyRecoveries.incrementRelease();
+                }
+                enterRecovery(t, nowNs);
             }
         } else if (!t.sackOn) {
             t.cwnd += t.sndMss; // RFC 5681 §3.2 step 5: inflate for each additional duplicate ACK
@@ -1241,6 +1379,19 @@ public final class TcpEngine {
         } else {
             markDirty(t);
         }
+    }
+
+    /** RFC 6582 §3.2 step 2 / RFC 6675 §5 step 4: enter fast recovery and retransmit the first hole. */
+    private void enterRecovery(final Tcb t, final long nowNs) {
+        t.inRecovery = true;
+        t.recover = t.sndMax;
+        cc.onEnterRecovery(t, nowNs);
+        t.rtxAtUna = true;
+        t.highRxt = t.sndUna;
+        t.rttTiming = false;
+        t.tlpArmed = false;
+        c.fastRetransmits.incrementRelease();
+        markDirty(t);
     }
 
     /** RFC 6298 §2-3 (and RFC 7323 §4.2 with timestamps): one RTT measurement. */
@@ -1602,6 +1753,14 @@ public final class TcpEngine {
         return sum;
     }
 
+    private static int sackedBelow(final Tcb t, final int seq) {
+        int sum = 0;
+        for (int k = 0; k < t.sackCount && Seq.lt(t.sackL[k], seq); k++) {
+            sum += Seq.min(t.sackR[k], seq) - t.sackL[k];
+        }
+        return sum;
+    }
+
     /** Bytes of holes below the highest SACKed byte, at or above {@code from} (lost, not yet retransmitted). */
     private static int holesFrom(final Tcb t, final int from) {
         int cursor = from;
@@ -1696,7 +1855,24 @@ public final class TcpEngine {
 
         // New data and FIN (RFC 9293 §3.8.6.2.1 sender SWS avoidance, Nagle per RFC 1122 §4.2.3.4).
         final int dataEnd = t.dataEnd();
+        final boolean goBackN = t.sackCount > 0 && !t.inRecovery && Seq.lt(t.sndNxt, t.sndMax);
+        if (goBackN) {
+            inflight -= sackedBelow(t, t.sndNxt); // RFC 6675 §4: SACKed bytes are not in the pipe
+        }
+        boolean sentNew = false;
         while (true) {
+            int sackEdge = dataEnd;
+            if (goBackN && Seq.lt(t.sndNxt, t.sndMax)) {
+                // RFC 6675 §5.1: after a timeout, what the receiver SACKed is not sent again.
+                for (int k = 0; k < t.sackCount; k++) {
+                    if (Seq.le(t.sackL[k], t.sndNxt) && Seq.lt(t.sndNxt, t.sackR[k])) {
+                        t.sndNxt = Seq.min(t.sackR[k], t.sndMax);
+                    } else if (Seq.gt(t.sackL[k], t.sndNxt)) {
+                        sackEdge = Seq.min(sackEdge, t.sackL[k]);
+                        break;
+                    }
+                }
+            }
             final int unsent = dataEnd - t.sndNxt;
             if (unsent <= 0) {
                 if (t.finQueued && t.sndNxt == dataEnd) {
@@ -1714,10 +1890,13 @@ public final class TcpEngine {
             final int wndRoom = t.sndUna + t.sndWnd - t.sndNxt;
             final int cwRoom = t.cwnd - inflight;
             int len = Math.min(Math.min(unsent, maxSeg), Math.min(wndRoom, cwRoom));
+            if (Seq.lt(sackEdge, dataEnd)) {
+                len = Math.min(len, sackEdge - t.sndNxt); // stop at the next SACKed block
+            }
             if (len <= 0) {
                 break;
             }
-            if (len < maxSeg && !t.forceSend) {
+            if (len < maxSeg && !t.forceSend && !Seq.lt(t.sndNxt, t.sndMax)) { // (a resend is never held back)
                 if (len < unsent) {
                     if (!(inflight == 0 && len >= t.maxSndWnd / 2)) {
                         break; // window- or cwnd-limited runt: wait for ACKs or the override timer
@@ -1739,6 +1918,7 @@ public final class TcpEngine {
             t.sndNxt = seqSent + len + (fin ? 1 : 0);
             if (Seq.lt(t.sndMax, t.sndNxt)) {
                 t.sndMax = t.sndNxt;
+                sentNew = true;
             }
             inflight += len;
             if (fin) {
@@ -1751,8 +1931,9 @@ public final class TcpEngine {
         }
         // RFC 6298 §5.1: start the timer when data is outstanding.
         if (t.flight() > 0 || Seq.lt(t.sndNxt, t.sndMax)) {
-            if (t.rtxDeadlineNs == Long.MAX_VALUE) {
-                t.rtxDeadlineNs = nowNs + t.rtoNs;
+            // RFC 8985 §7.2: the PTO restarts after new data is sent; an RTO already running is left alone.
+            if (t.rtxDeadlineNs == Long.MAX_VALUE || (sentNew && (t.tlpArmed || tlpAllowed(t)))) {
+                armRetransmitTimer(t, nowNs);
             }
             t.persistDeadlineNs = Long.MAX_VALUE;
         } else if (dataEnd - t.sndNxt > 0 && t.persistDeadlineNs == Long.MAX_VALUE) {
@@ -1780,6 +1961,10 @@ public final class TcpEngine {
             return 0;
         }
         c.retransmits.incrementRelease();
+        t.lastRxtNs = nowNs;
+        if (seq == t.sndUna) {
+            t.rxtUnaNs = nowNs;
+        }
         return len + (fin ? 1 : 0);
     }
 

@@ -91,6 +91,98 @@ class RetransmitTest {
         s.finishAndCheckLeaks();
     }
 
+    /** A passive open with SACK permitted and an MSS of 1000; the harness's handle and sequence state set. */
+    private static Harness sackPeer() {
+        final Harness s = new Harness(Harness.base().sack(true).build());
+        s.engine.listen(SERVER_PORT, s.app);
+        s.iss = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted())).seq();
+        s.peerSeq = PEER_ISS + 1;
+        s.peerAck = s.iss + 1;
+        s.send(s.seg());
+        s.handle = s.app.handle;
+        return s;
+    }
+
+    @Test
+    @DisplayName("RFC 8985 §7.2-7.3: a silent tail gets one loss probe (the last segment) at the PTO, then the RTO")
+    void tailLossProbe() {
+        final Harness s = sackPeer();
+        s.write(bytes(5000, 1));
+        assertEquals(5, s.poll().size());
+        final int b = s.iss + 1;
+        // PTO = max(2·SRTT, 10 ms floor); the handshake's RTT sample here is 0.
+        assertEquals(List.of(), s.advance(9 * MS));
+        final CapturedSegment probe = one(s.advance(MS));
+        expect(probe, ACK, b + 4000, s.peerSeq);
+        assertEquals(1000, probe.payload().length);
+        assertEquals(1, s.counter("tlp_probes"));
+        // One probe per episode: the next event is the RTO, 200 ms after the probe, from SND.UNA.
+        assertEquals(List.of(), s.advance(199 * MS));
+        expect(one(s.advance(MS)), ACK, b, s.peerSeq);
+        assertEquals(1, s.counter("rto_expiries"));
+        s.peerAck = b + 5000;
+        s.send(s.seg());
+        s.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 8985 §7.4: the probe SACKed while SND.UNA is below it means the data below was lost: recover")
+    void sackedProbeStartsRecovery() {
+        final Harness s = sackPeer();
+        s.write(bytes(5000, 1));
+        assertEquals(5, s.poll().size());
+        final int b = s.iss + 1;
+        s.advance(10 * MS); // the probe: [b+4000, b+5000)
+        // One SACK of 1000 bytes is below DupThresh (RFC 6675 IsLost), but it covers the probe.
+        final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 4000, b + 5000));
+        assertFalse(rtx.isEmpty(), "recovery starts on the first ACK");
+        expect(rtx.get(0), ACK, b, s.peerSeq);
+        assertEquals(1, s.counter("early_recoveries"));
+        assertEquals(1, s.counter("fast_retransmits"));
+        s.peerAck = b + 5000;
+        s.send(s.seg());
+        s.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 5827 §3.2: two segments out, nothing new to send, the second SACKed: retransmit the first now")
+    void earlyRetransmit() {
+        final Harness s = sackPeer();
+        s.write(bytes(2000, 1));
+        assertEquals(2, s.poll().size());
+        final int b = s.iss + 1;
+        final CapturedSegment rtx = one(s.send(s.seg().sack(b + 1000, b + 2000)));
+        expect(rtx, ACK, b, s.peerSeq);
+        assertEquals(1000, rtx.payload().length);
+        assertEquals(1, s.counter("early_recoveries"));
+        s.peerAck = b + 2000;
+        assertEquals(List.of(), s.send(s.seg()));
+        s.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("RFC 6675 §5.1: after an RTO the go-back-N skips what the receiver SACKed")
+    void rtoKeepsScoreboard() {
+        final Harness s = sackPeer();
+        s.write(bytes(5000, 1));
+        assertEquals(5, s.poll().size());
+        final int b = s.iss + 1;
+        s.advance(10 * MS); // loss probe (last segment)
+        // The receiver holds [b+2000, b+3000) only: one block, no recovery (a probe-SACK would be [b+4000, ...)).
+        assertEquals(List.of(), s.send(s.seg().sack(b + 2000, b + 3000)));
+        final List<CapturedSegment> rto = s.advance(200 * MS);
+        assertEquals(1, s.counter("rto_expiries"));
+        expect(one(rto), ACK, b, s.peerSeq); // cwnd is one segment after the timeout
+        s.peerAck = b + 1000;
+        final List<CapturedSegment> next = s.send(s.seg().sack(b + 2000, b + 3000));
+        assertEquals(2, next.size(), () -> "slow start sends two: " + next);
+        expect(next.get(0), ACK, b + 1000, s.peerSeq);
+        expect(next.get(1), ACK, b + 3000, s.peerSeq); // [b+2000, b+3000) is not sent again
+        s.peerAck = b + 5000;
+        s.send(s.seg());
+        s.finishAndCheckLeaks();
+    }
+
     @Test
     @DisplayName("RFC 2018 §4: out-of-order data is SACKed, most recent block first")
     void sackBlocksSent() {
