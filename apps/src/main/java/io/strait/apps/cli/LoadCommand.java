@@ -16,11 +16,13 @@ final class LoadCommand {
     static final String HELP = """
         usage: strait load --app echo|http --target A.B.C.D:PORT [--connections N] [--duration SECONDS]
                            [--rate REQ_PER_S] [--size BYTES] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
-                           [--cores N] [--cpus LIST] [--eal "EXTRA EAL ARGS"] [--json]
+                           [--cores N] [--cpus LIST] [--eal "EXTRA EAL ARGS"] [--close] [--json]
           Opens N connections (default 16) from Strait's own stack and keeps each busy for the duration
           (default 10 s): echo sends --size bytes (default 64) and waits for them back; http sends GET / (or
           GET /bytes/SIZE with --size) and reads the response. Without --rate it is closed loop; with --rate it
           is open loop and latency counts from each request's intended send time (no coordinated omission).
+          --close (http): each request says Connection: close, so every connection carries one request and the
+          server closes it; requests/s is then the connection rate (connect, one request, close).
           Prints a progress line every second on stderr, then requests/s, bytes/s and latency percentiles
           (p50, p90, p99, p99.9, max); --json prints the report as JSON. Exits 1 if any request failed.
           Poll threads are pinned to the first CPUs (--cpus), serve's to the last, so both fit on one machine.
@@ -36,7 +38,7 @@ final class LoadCommand {
             return 0;
         }
         final Args a = new Args("load", argv, Set.of("--app", "--target", "--connections", "--duration", "--rate",
-            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus"), Set.of("--json"));
+            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus"), Set.of("--json", "--close"));
         final String appName = a.get("--app", null);
         if (appName == null) {
             throw new Args.UsageException("load: --app echo|http is required");
@@ -70,6 +72,10 @@ final class LoadCommand {
         if (app == LoadGenerator.ECHO && size == 0) {
             throw new Args.UsageException("load: --size must be at least 1 for echo");
         }
+        final boolean closeEach = a.has("--close");
+        if (closeEach && app != LoadGenerator.HTTP) {
+            throw new Args.UsageException("load: --close needs --app http (the server must close first)");
+        }
         final int cores = a.getInt("--cores", 1, 1, 64);
         Main.requireRoot("load");
 
@@ -93,7 +99,7 @@ final class LoadCommand {
                 final double shareRate = rate * share / connections;
                 final int core = i;
                 generators[i] = new LoadGenerator(strait.core(i), app, targetIp, targetPort, share, shareRate, size,
-                    target, maxConnections);
+                    target, maxConnections, closeEach);
                 while (!strait.core(i).execute(() -> strait.core(core).addTask(generators[core]))) {
                     Thread.onSpinWait();
                 }

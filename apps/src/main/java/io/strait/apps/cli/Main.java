@@ -19,6 +19,7 @@ public final class Main {
           stat    print the live counters of running 'serve' processes
           load    open connections from Strait itself and measure requests/s and latency
           ping    send ICMP echo requests from Strait and report the replies
+          bench   the benchmark harness: Strait against the Linux stack side by side (setup/bench --help)
 
         The embedded default port is net_af_packet0,iface=strait0 with address 198.18.0.2/24: create that test
         network with 'setup/net up'. Strait needs root (DPDK) and a JDK 25 (setup/strait finds one).

@@ -76,6 +76,15 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
 
     public LoadGenerator(StraitCore core, int app, int targetIp, int targetPort, int connections, double ratePerSecond,
                          int size, String host, int maxConnections) {
+        this(core, app, targetIp, targetPort, connections, ratePerSecond, size, host, maxConnections, false);
+    }
+
+    /**
+     * @param closeEach http only: every request carries {@code Connection: close}, so each connection serves one
+     *                  request and the server closes it (connection-rate mode: connect, one request, close)
+     */
+    public LoadGenerator(StraitCore core, int app, int targetIp, int targetPort, int connections, double ratePerSecond,
+                         int size, String host, int maxConnections, boolean closeEach) {
         this.core = core;
         this.app = app;
         this.targetIp = targetIp;
@@ -92,7 +101,8 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
             echoSize = size;
         } else {
             final String path = size > 0 ? "/bytes/" + size : "/";
-            final byte[] req = ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: strait-load\r\n\r\n")
+            final byte[] req = ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: strait-load\r\n"
+                + (closeEach ? "Connection: close\r\n" : "") + "\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
             request = new UnsafeBuffer(req);
             requestLength = req.length;
