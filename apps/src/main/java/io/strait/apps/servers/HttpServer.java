@@ -30,35 +30,19 @@ import java.nio.charset.StandardCharsets;
 public final class HttpServer implements TcpHandler {
     /** Largest request line plus headers (RFC 9112 §2.3 leaves it to the server; 8 KiB as nginx's default). */
     public static final int MAX_HEADER_BYTES = 8192;
-    static final int MAX_TARGET = 64;
-    static final int MAX_NAME = 24;
-    static final int MAX_VALUE = 32;
 
-    // Parser states.
-    private static final byte METHOD = 0;
-    private static final byte TARGET = 1;
-    private static final byte VERSION = 2;
-    private static final byte LINE_LF = 3;
-    private static final byte NAME = 4;
-    private static final byte VALUE = 5;
-    private static final byte HEADERS_LF = 6;
-    private static final byte BODY = 7;
-    private static final byte CHUNK_SIZE = 8;
-    private static final byte CHUNK_EXT = 9;
-    private static final byte CHUNK_SIZE_LF = 10;
-    private static final byte CHUNK_DATA = 11;
-    private static final byte CHUNK_DATA_CR = 12;
-    private static final byte CHUNK_DATA_LF = 13;
-    private static final byte TRAILER = 14;
-    private static final byte TRAILER_LF = 15;
-    private static final byte RESPONDING = 16;
-    private static final byte DONE = 17;
+    // Parser states the server acts in (the request line, headers and chunk framing are HttpRequestParser's).
+    private static final byte BODY = HttpRequestParser.BODY;
+    private static final byte CHUNK_SIZE = HttpRequestParser.CHUNK_SIZE;
+    private static final byte CHUNK_DATA = HttpRequestParser.CHUNK_DATA;
+    private static final byte CHUNK_DATA_CR = HttpRequestParser.CHUNK_DATA_CR;
+    private static final byte RESPONDING = HttpRequestParser.RESPONDING;
+    private static final byte DONE = HttpRequestParser.DONE;
 
     // Routes.
-    private static final byte ROUTE_NOT_FOUND = 0;
-    private static final byte ROUTE_HELLO = 1;
-    private static final byte ROUTE_BYTES = 2;
-    private static final byte ROUTE_ECHO = 3;
+    private static final byte ROUTE_HELLO = HttpRequestParser.ROUTE_HELLO;
+    private static final byte ROUTE_BYTES = HttpRequestParser.ROUTE_BYTES;
+    private static final byte ROUTE_ECHO = HttpRequestParser.ROUTE_ECHO;
 
     private static final byte[] HELLO = "hello\n".getBytes(StandardCharsets.US_ASCII);
     /** i mod 251 for i in [0, 251 + 64 KiB): a window at offset (i mod 251) is the body from byte i on. */
@@ -67,6 +51,8 @@ public final class HttpServer implements TcpHandler {
 
     private final TcpEngine engine;
     private final int sendBufferBytes;
+    private final HttpRequestParser parser;
+    // The parser's per-slot arrays, shared: the response side reads and updates the same request state.
     private final byte[] state;
     private final byte[] method;       // 0 GET, 1 HEAD, 2 POST, 3 other
     private final byte[] route;
@@ -75,10 +61,7 @@ public final class HttpServer implements TcpHandler {
     private final boolean[] chunked;
     private final boolean[] sawLength;
     private final boolean[] keepAliveAsked;
-    private final int[] headerBytes;
     private final int[] tokenLength;
-    private final byte[] token;         // per slot: the target, a header name, then its value
-    private final int[] nameLength;
     private final long[] contentLength;
     private final long[] bodyLeft;      // request body bytes still to read (Content-Length or current chunk)
     private final long[] streamOffset;  // /bytes/N: next byte index; N in streamEnd
@@ -105,22 +88,20 @@ public final class HttpServer implements TcpHandler {
         this.engine = engine;
         final int n = engine.config().maxConnections;
         this.sendBufferBytes = engine.config().sendBufferBytes;
-        state = new byte[n];
-        method = new byte[n];
-        route = new byte[n];
-        closeAfter = new boolean[n];
-        http10 = new boolean[n];
-        chunked = new boolean[n];
-        sawLength = new boolean[n];
-        keepAliveAsked = new boolean[n];
-        headerBytes = new int[n];
-        tokenLength = new int[n];
-        token = new byte[n * (MAX_TARGET + MAX_NAME + MAX_VALUE)];
-        nameLength = new int[n];
-        contentLength = new long[n];
-        bodyLeft = new long[n];
+        parser = new HttpRequestParser(n);
+        state = parser.state;
+        method = parser.method;
+        route = parser.route;
+        closeAfter = parser.closeAfter;
+        http10 = parser.http10;
+        chunked = parser.chunked;
+        sawLength = parser.sawLength;
+        keepAliveAsked = parser.keepAliveAsked;
+        tokenLength = parser.tokenLength;
+        contentLength = parser.contentLength;
+        bodyLeft = parser.bodyLeft;
         streamOffset = new long[n];
-        streamEnd = new long[n];
+        streamEnd = parser.streamEnd;
         pendingStatus = new int[n];
         spill = new UnsafeBuffer[n];
         spillHead = new int[n];
@@ -141,19 +122,7 @@ public final class HttpServer implements TcpHandler {
     }
 
     private void reset(int s) {
-        state[s] = METHOD;
-        method[s] = 0;
-        route[s] = ROUTE_NOT_FOUND;
-        closeAfter[s] = false;
-        http10[s] = false;
-        chunked[s] = false;
-        sawLength[s] = false;
-        keepAliveAsked[s] = false;
-        headerBytes[s] = 0;
-        tokenLength[s] = 0;
-        nameLength[s] = 0;
-        contentLength[s] = 0;
-        bodyLeft[s] = 0;
+        parser.reset(s);
         pendingStatus[s] = 0;
     }
 
@@ -197,346 +166,18 @@ public final class HttpServer implements TcpHandler {
             }
             final int b = buffer.getByte(offset + i) & 0xFF;
             i++;
-            if (st <= HEADERS_LF && ++headerBytes[s] > MAX_HEADER_BYTES) {
-                fail(handle, s, 431);
-                continue;
-            }
-            if (!step(handle, s, st, b)) {
-                return i;
+            final int r = parser.step(s, b);
+            if (r > 0) {
+                fail(handle, s, r);
+            } else if (r == HttpRequestParser.HEADERS_COMPLETE ? !headersComplete(handle, s)
+                : r == HttpRequestParser.REQUEST_COMPLETE && !requestComplete(handle, s)) {
+                return i; // output full: stop consuming
             }
         }
         if (state[s] == RESPONDING) {
             continueResponse(handle, s);
         }
         return length;
-    }
-
-    /** One byte of request line, headers or chunk framing; false when output is full (stop consuming). */
-    private boolean step(long handle, int s, byte st, int b) {
-        switch (st) {
-            case METHOD -> {
-                if (b == ' ') {
-                    method[s] = methodOf(s);
-                    tokenLength[s] = 0;
-                    state[s] = TARGET;
-                } else if (b >= 'A' && b <= 'Z' && tokenLength[s] < 8) {
-                    token[base(s) + tokenLength[s]++] = (byte) b;
-                } else if (!(b == '\r' || b == '\n') || tokenLength[s] > 0) {
-                    fail(handle, s, 400);
-                } // RFC 9112 §2.2: empty lines before a request line are ignored
-            }
-            case TARGET -> {
-                if (b == ' ') {
-                    route[s] = routeOf(s);
-                    tokenLength[s] = 0;
-                    state[s] = VERSION;
-                } else if (b <= ' ' || b == 0x7F) {
-                    fail(handle, s, 400);
-                } else if (tokenLength[s] < MAX_TARGET) {
-                    token[base(s) + tokenLength[s]++] = (byte) b;
-                } else {
-                    tokenLength[s] = MAX_TARGET + 1; // too long for any route: 404 (never truncated into a match)
-                }
-            }
-            case VERSION -> {
-                if (b == '\r') {
-                    final int v = versionOf(s);
-                    if (v < 0) {
-                        fail(handle, s, tokenLength[s] >= 5 && startsWith(s, "HTTP/") ? 505 : 400);
-                    } else {
-                        http10[s] = v == 0;
-                        state[s] = LINE_LF;
-                    }
-                } else if (tokenLength[s] < 8) {
-                    token[base(s) + tokenLength[s]++] = (byte) b;
-                } else {
-                    fail(handle, s, 400);
-                }
-            }
-            case LINE_LF -> {
-                if (b != '\n') {
-                    fail(handle, s, 400);
-                } else {
-                    tokenLength[s] = 0;
-                    state[s] = NAME;
-                }
-            }
-            case NAME -> {
-                if (b == ':') {
-                    if (tokenLength[s] == 0) {
-                        fail(handle, s, 400);
-                    } else {
-                        nameLength[s] = tokenLength[s];
-                        tokenLength[s] = 0;
-                        state[s] = VALUE;
-                    }
-                } else if (b == '\r' && tokenLength[s] == 0) {
-                    state[s] = HEADERS_LF;
-                } else if (isTokenChar(b)) {
-                    if (tokenLength[s] < MAX_NAME) {
-                        token[base(s) + MAX_TARGET + tokenLength[s]] = (byte) (b | 0x20);
-                    }
-                    tokenLength[s]++;
-                } else {
-                    fail(handle, s, 400); // RFC 9112 §5.1: no whitespace between name and colon
-                }
-            }
-            case VALUE -> {
-                if (b == '\r') {
-                    state[s] = LINE_LF;
-                    if (!header(handle, s)) {
-                        return true;
-                    }
-                } else if (b == '\n' || (b < ' ' && b != '\t') || b == 0x7F) {
-                    fail(handle, s, 400);
-                } else if ((b == ' ' || b == '\t') && tokenLength[s] == 0) {
-                    return true; // leading OWS
-                } else {
-                    if (tokenLength[s] < MAX_VALUE) {
-                        token[base(s) + MAX_TARGET + MAX_NAME + tokenLength[s]] = (byte) b;
-                    }
-                    tokenLength[s]++;
-                }
-            }
-            case HEADERS_LF -> {
-                if (b != '\n') {
-                    fail(handle, s, 400);
-                } else {
-                    return headersComplete(handle, s);
-                }
-            }
-            case CHUNK_SIZE -> {
-                final int d = hex(b);
-                if (d >= 0 && bodyLeft[s] < (1L << 40)) {
-                    bodyLeft[s] = bodyLeft[s] * 16 + d;
-                    tokenLength[s]++;
-                } else if ((b == ';' || b == ' ' || b == '\t') && tokenLength[s] > 0) {
-                    state[s] = CHUNK_EXT;
-                } else if (b == '\r' && tokenLength[s] > 0) {
-                    state[s] = CHUNK_SIZE_LF;
-                } else {
-                    fail(handle, s, 400);
-                }
-            }
-            case CHUNK_EXT -> {
-                if (b == '\r') {
-                    state[s] = CHUNK_SIZE_LF;
-                } else if (b == '\n') {
-                    fail(handle, s, 400);
-                }
-            }
-            case CHUNK_SIZE_LF -> {
-                if (b != '\n') {
-                    fail(handle, s, 400);
-                } else if (bodyLeft[s] == 0) {
-                    tokenLength[s] = 0;
-                    state[s] = TRAILER; // last chunk: trailers until an empty line
-                } else {
-                    state[s] = CHUNK_DATA;
-                }
-            }
-            case CHUNK_DATA_CR -> {
-                if (b == '\r') {
-                    state[s] = CHUNK_DATA_LF;
-                } else {
-                    fail(handle, s, 400);
-                }
-            }
-            case CHUNK_DATA_LF -> {
-                if (b == '\n') {
-                    tokenLength[s] = 0;
-                    bodyLeft[s] = 0;
-                    state[s] = CHUNK_SIZE;
-                } else {
-                    fail(handle, s, 400);
-                }
-            }
-            case TRAILER -> {
-                if (b == '\r') {
-                    state[s] = TRAILER_LF;
-                } else if (b == '\n') {
-                    fail(handle, s, 400);
-                } else {
-                    tokenLength[s]++;
-                }
-            }
-            case TRAILER_LF -> {
-                if (b != '\n') {
-                    fail(handle, s, 400);
-                } else if (tokenLength[s] == 0) {
-                    return requestComplete(handle, s);
-                } else {
-                    tokenLength[s] = 0;
-                    state[s] = TRAILER;
-                }
-            }
-            default -> fail(handle, s, 400);
-        }
-        return true;
-    }
-
-    private static boolean isTokenChar(int b) {
-        return b > ' ' && b < 0x7F && b != '(' && b != ')' && b != ',' && b != '/' && b != ':' && b != ';'
-            && b != '<' && b != '=' && b != '>' && b != '?' && b != '@' && b != '[' && b != '\\' && b != ']'
-            && b != '{' && b != '}' && b != '"';
-    }
-
-    private static int hex(int b) {
-        if (b >= '0' && b <= '9') {
-            return b - '0';
-        }
-        if (b >= 'a' && b <= 'f') {
-            return b - 'a' + 10;
-        }
-        if (b >= 'A' && b <= 'F') {
-            return b - 'A' + 10;
-        }
-        return -1;
-    }
-
-    private static int base(int s) {
-        return s * (MAX_TARGET + MAX_NAME + MAX_VALUE);
-    }
-
-    private boolean startsWith(int s, String text) {
-        if (tokenLength[s] < text.length()) {
-            return false;
-        }
-        for (int k = 0; k < text.length(); k++) {
-            if (token[base(s) + k] != text.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean tokenEquals(int s, int from, int length, String text) {
-        if (length != text.length()) {
-            return false;
-        }
-        for (int k = 0; k < length; k++) {
-            if (token[base(s) + from + k] != text.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private byte methodOf(int s) {
-        final int n = tokenLength[s];
-        if (tokenEquals(s, 0, n, "GET")) {
-            return 0;
-        }
-        if (tokenEquals(s, 0, n, "HEAD")) {
-            return 1;
-        }
-        if (tokenEquals(s, 0, n, "POST")) {
-            return 2;
-        }
-        if (n == 0) {
-            return 3;
-        }
-        return 3;
-    }
-
-    /** HTTP/1.0 gives 0, HTTP/1.1 gives 1, anything else -1. */
-    private int versionOf(int s) {
-        if (tokenEquals(s, 0, tokenLength[s], "HTTP/1.1")) {
-            return 1;
-        }
-        if (tokenEquals(s, 0, tokenLength[s], "HTTP/1.0")) {
-            return 0;
-        }
-        return -1;
-    }
-
-    private byte routeOf(int s) {
-        final int n = tokenLength[s];
-        if (n > MAX_TARGET) {
-            return ROUTE_NOT_FOUND;
-        }
-        if (tokenEquals(s, 0, n, "/")) {
-            return method[s] <= 1 ? ROUTE_HELLO : ROUTE_NOT_FOUND;
-        }
-        if (tokenEquals(s, 0, n, "/echo")) {
-            return method[s] == 2 ? ROUTE_ECHO : ROUTE_NOT_FOUND;
-        }
-        final String prefix = "/bytes/";
-        if (method[s] <= 1 && n > prefix.length() && n <= prefix.length() + 10 && startsWith(s, prefix)) {
-            long v = 0;
-            for (int k = prefix.length(); k < n; k++) {
-                final int d = token[base(s) + k] - '0';
-                if (d < 0 || d > 9) {
-                    return ROUTE_NOT_FOUND;
-                }
-                v = v * 10 + d;
-            }
-            if (v > Integer.MAX_VALUE) {
-                return ROUTE_NOT_FOUND;
-            }
-            streamEnd[s] = v;
-            return ROUTE_BYTES;
-        }
-        return ROUTE_NOT_FOUND;
-    }
-
-    /** A complete header line: note what the server needs (RFC 9112 §6, RFC 9110 §7.6.1). */
-    private boolean header(long handle, int s) {
-        final int nl = Math.min(nameLength[s], MAX_NAME + 1);
-        final int vl = tokenLength[s];
-        final int v = MAX_TARGET + MAX_NAME;
-        int end = Math.min(vl, MAX_VALUE); // trailing OWS
-        while (end > 0 && (token[base(s) + v + end - 1] == ' ' || token[base(s) + v + end - 1] == '\t')) {
-            end--;
-        }
-        if (tokenEquals(s, MAX_TARGET, nl, "content-length")) {
-            if (vl > 18 || end == 0) {
-                fail(handle, s, 400);
-                return false;
-            }
-            long n = 0;
-            for (int k = 0; k < end; k++) {
-                final int d = token[base(s) + v + k] - '0';
-                if (d < 0 || d > 9) {
-                    fail(handle, s, 400);
-                    return false;
-                }
-                n = n * 10 + d;
-            }
-            if (sawLength[s] && n != contentLength[s]) {
-                fail(handle, s, 400); // RFC 9112 §6.3 (5): differing Content-Length values
-                return false;
-            }
-            sawLength[s] = true;
-            contentLength[s] = n;
-        } else if (tokenEquals(s, MAX_TARGET, nl, "transfer-encoding")) {
-            if (vl <= MAX_VALUE && equalsIgnoreCase(s, v, end, "chunked")) {
-                chunked[s] = true;
-            } else {
-                fail(handle, s, 400); // only chunked is understood (RFC 9112 §6.1: else 501; 400 and close here)
-                return false;
-            }
-        } else if (tokenEquals(s, MAX_TARGET, nl, "connection")) {
-            if (vl <= MAX_VALUE && equalsIgnoreCase(s, v, end, "close")) {
-                closeAfter[s] = true;
-            } else if (vl <= MAX_VALUE && equalsIgnoreCase(s, v, end, "keep-alive")) {
-                keepAliveAsked[s] = true;
-            }
-        }
-        tokenLength[s] = 0;
-        return true;
-    }
-
-    private boolean equalsIgnoreCase(int s, int from, int length, String text) {
-        if (length != text.length()) {
-            return false;
-        }
-        for (int k = 0; k < length; k++) {
-            if ((token[base(s) + from + k] | 0x20) != text.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The empty line after the headers: decide the body, start the response. */
