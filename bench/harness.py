@@ -41,6 +41,9 @@ VETH_IP = "198.18.0.2"
 PEER_IP = "198.18.0.1"
 MEMIF_SERVER_IP = "198.18.2.1"
 MEMIF_CLIENT_IP = "198.18.2.2"
+# Seconds of load before each measured run of a JVM client (Strait load, the NIO client): JIT compilation of both
+# ends takes several seconds on 2 CPUs, and a busy-polling core shares its CPU with the compiler threads meanwhile.
+WARMUP_S = 5
 
 
 def log(msg):
@@ -173,9 +176,9 @@ def h2load(url, conns, pipeline, seconds):
     return {"requests": int(s[4]), "rps": float(m[3]), "errors": int(s[5]) + int(s[6])}
 
 
-def strait_load(args, seconds):
-    out = run([STRAIT, "load", "--cpus", CLIENT_CPU, "--duration", str(seconds), "--json"] + args,
-              timeout=seconds + 90).stdout
+def strait_load(args, seconds, warmup=WARMUP_S):
+    out = run([STRAIT, "load", "--cpus", CLIENT_CPU, "--duration", str(seconds), "--warmup", str(warmup), "--json"]
+              + args, timeout=seconds + warmup + 90).stdout
     j = json.loads(out.strip().splitlines()[-1])
     lat = j["latency_us"]
     return {"requests": j["requests"], "seconds": j["seconds"], "rps": j["requests_per_second"],
@@ -183,9 +186,10 @@ def strait_load(args, seconds):
             "p90_us": lat["p90"], "p99_us": lat["p99"], "p999_us": lat["p99_9"], "max_us": lat["max"]}
 
 
-def nio_client(args, seconds):
+def nio_client(args, seconds, warmup=WARMUP_S):
     out = run(["java", "-cp", JAR, "io.strait.bench.kernel.NioLoadClient", "--duration", str(seconds),
-               "--warmup", "1", "--json"] + args, cpu=CLIENT_CPU, timeout=seconds + 60, env=JAVA_ENV).stdout
+               "--warmup", str(warmup), "--json"] + args, cpu=CLIENT_CPU, timeout=seconds + warmup + 60,
+              env=JAVA_ENV).stdout
     j = json.loads(out.strip().splitlines()[-1])
     r = {"requests": j["requests"], "seconds": j["seconds"], "rps": j.get("rps", j.get("requests_per_second")),
          "errors": j.get("errors", 0)}
@@ -226,14 +230,12 @@ def iperf3(seconds):
 def strait_ping(dev, ip, target, count):
     out = run([STRAIT, "ping", "--dev", dev, "--ip", ip, "--target", target, "--count", str(count),
                "--interval", "0", "--timeout", "1000"], cpu=CLIENT_CPU, timeout=300, check=False).stdout
-    rtts = sorted(float(m[1]) for m in re.finditer(r"time=([\d.]+) us", out))
-    if len(rtts) < count * 0.9:
-        raise RuntimeError(f"ping got {len(rtts)} of {count} replies: {out[-300:]}")
-
-    def pct(p):
-        return rtts[min(len(rtts) - 1, int(len(rtts) * p / 100))]
-    return {"requests": len(rtts), "errors": count - len(rtts), "p50_us": pct(50), "p90_us": pct(90),
-            "p99_us": pct(99), "p999_us": pct(99.9), "max_us": rtts[-1]}
+    m = re.search(r"(\d+) transmitted, (\d+) received", out)
+    r = re.search(r"rtt us min ([\d.]+) p50 ([\d.]+) p90 ([\d.]+) p99 ([\d.]+) p99.9 ([\d.]+) max ([\d.]+)", out)
+    if not m or not r or int(m[2]) < count * 0.99:
+        raise RuntimeError(f"ping: no summary or under 99% answered: {out[-300:]}")
+    return {"requests": int(m[2]), "errors": int(m[1]) - int(m[2]), "p50_us": float(r[2]), "p90_us": float(r[3]),
+            "p99_us": float(r[4]), "p999_us": float(r[5]), "max_us": float(r[6])}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -284,7 +286,7 @@ def measure(results, case, workload, stack, reps, fn, server=None, warmup=None):
                 v["server_cpu_us_per_req"] = (server.cpu_seconds() - cpu0) * 1e6 / v["requests"]
             results.add(case, workload, stack, rep, v)
         except Exception as e:
-            results.add(case, workload, stack, rep, {"error": str(e)[:200]})
+            results.add(case, workload, stack, rep, {"error": str(e)[-300:]})
 
 
 NGINX_CONF = """
@@ -354,11 +356,11 @@ def case_http(results, args, tmp):
         except Exception as e:
             log(f"http: {stack} did not start: {e}")
             for w, _ in workloads:
-                results.add("http", w, stack, 1, {"error": str(e)[:200]})
+                results.add("http", w, stack, 1, {"error": str(e)[-300:]})
             veth_address(False)
             continue
         try:
-            warm = lambda: wrk(url, 64, 2, lua=lua)
+            warm = lambda: wrk(url, 64, WARMUP_S, lua=lua)
             for w, fn in workloads:
                 measure(results, "http", w, stack, args.reps, fn, server=srv, warmup=warm)
                 warm = None
@@ -367,40 +369,63 @@ def case_http(results, args, tmp):
             veth_address(False)
 
 
+def measure_fresh(results, case, workload, stack, reps, start, fn, warmup=None):
+    """Like measure, with a new server process per repetition. Over net_memif this is needed: DPDK 22.11's memif
+    driver can crash the side still polling when its peer leaves (it unmaps the rings from its interrupt thread),
+    so a server is never reused after a client left it."""
+    for rep in range(1, reps + 1):
+        try:
+            srv = start(rep)
+        except Exception as e:
+            results.add(case, workload, stack, rep, {"error": f"server did not start: {e}"[-300:]})
+            continue
+        try:
+            if warmup:
+                try:
+                    warmup()
+                except Exception as e:
+                    log(f"  warm-up of {stack} failed: {e}")
+            cpu0 = srv.cpu_seconds()
+            v = fn()
+            if v.get("requests"):
+                v["server_cpu_us_per_req"] = (srv.cpu_seconds() - cpu0) * 1e6 / v["requests"]
+            results.add(case, workload, stack, rep, v)
+        except Exception as e:
+            results.add(case, workload, stack, rep, {"error": str(e)[-300:]})
+        finally:
+            srv.stop()
+
+
 def case_memif(results, args, tmp):
     d = args.duration
-    def devs(name):  # one socket per server: a stopping server unlinks its own
-        sock = os.path.join(tmp, f"{name}.sock")
-        return (f"net_memif0,role=server,socket-abstract=no,socket={sock}",
-                ["--dev", f"net_memif0,role=client,socket-abstract=no,socket={sock}", "--ip",
-                 f"{MEMIF_CLIENT_IP}/24"])
-    sdev, common = devs("memif-echo")
+
+    def memif_server(app, name, extra=()):
+        def start(rep):
+            sock = os.path.join(tmp, f"{name}-{rep}.sock")
+            srv = Server(f"{name}-{rep}", [STRAIT, "serve", "--app", app, "--cpus", SERVER_CPU, "--dev",
+                                           f"net_memif0,role=server,socket-abstract=no,socket={sock}", "--ip",
+                                           f"{MEMIF_SERVER_IP}/24"] + list(extra), cpu=None, logdir=tmp)
+            srv.client_dev = ["--dev", f"net_memif0,role=client,socket-abstract=no,socket={sock}", "--ip",
+                              f"{MEMIF_CLIENT_IP}/24"]
+            state["srv"] = srv
+            return srv
+        return start
+
+    state = {}
     # Both ends bypass: Strait load <-> Strait echo / http over net_memif.
-    log("memif: strait echo")
-    srv = Server("strait-memif-echo", [STRAIT, "serve", "--app", "echo", "--cpus", SERVER_CPU, "--dev", sdev, "--ip",
-                                       f"{MEMIF_SERVER_IP}/24"], cpu=None, logdir=tmp)
-    try:
-        tgt = ["--app", "echo", "--target", f"{MEMIF_SERVER_IP}:7", "--size", "64"]
-        measure(results, "memif", "ping-pong 64B c1", "strait memif", args.reps,
-                lambda: strait_load(common + tgt + ["--connections", "1"], d), server=srv,
-                warmup=lambda: strait_load(common + tgt + ["--connections", "1"], 1))
-        measure(results, "memif", "ping-pong 64B c64", "strait memif", args.reps,
-                lambda: strait_load(common + tgt + ["--connections", "64"], d), server=srv)
-    finally:
-        srv.stop()
-    log("memif: strait http")
-    sdev, common = devs("memif-http")
-    srv = Server("strait-memif-http", [STRAIT, "serve", "--app", "http", "--cpus", SERVER_CPU, "--dev", sdev, "--ip",
-                                       f"{MEMIF_SERVER_IP}/24", "--buffer-kb", "1024", "--max-connections", "1024"],
-                 cpu=None, logdir=tmp)
-    try:
-        tgt = ["--app", "http", "--target", f"{MEMIF_SERVER_IP}:80"]
-        measure(results, "memif", "connections/s c64", "strait memif", args.reps,
-                lambda: strait_load(common + tgt + ["--connections", "64", "--close"], d), server=srv)
-        measure(results, "memif", "bulk 1 conn", "strait memif", args.reps,
-                lambda: strait_load(common + tgt + ["--connections", "1", "--size", "100000000"], d), server=srv)
-    finally:
-        srv.stop()
+    log("memif: strait <-> strait")
+    echo = ["--app", "echo", "--target", f"{MEMIF_SERVER_IP}:7", "--size", "64"]
+    http = ["--app", "http", "--target", f"{MEMIF_SERVER_IP}:80"]
+    measure_fresh(results, "memif", "ping-pong 64B c1", "strait memif", args.reps, memif_server("echo", "m-echo1"),
+                  lambda: strait_load(state["srv"].client_dev + echo + ["--connections", "1"], d))
+    measure_fresh(results, "memif", "ping-pong 64B c64", "strait memif", args.reps, memif_server("echo", "m-echo64"),
+                  lambda: strait_load(state["srv"].client_dev + echo + ["--connections", "64"], d))
+    measure_fresh(results, "memif", "connections/s c64", "strait memif", args.reps, memif_server("http", "m-cps"),
+                  lambda: strait_load(state["srv"].client_dev + http + ["--connections", "64", "--close"], d))
+    measure_fresh(results, "memif", "bulk 1 conn", "strait memif", args.reps,
+                  memif_server("http", "m-bulk", ["--buffer-kb", "1024", "--max-connections", "256"]),
+                  lambda: strait_load(state["srv"].client_dev + http + ["--connections", "1", "--size", "16000000"],
+                                      d))
     # Both ends kernel, over loopback.
     log("memif: kernel loopback (sockperf, java nio, iperf3)")
     srv = Server("sockperf", ["sockperf", "server", "--tcp", "-i", "127.0.0.1", "-p", "11111"], ready=None,
@@ -411,21 +436,21 @@ def case_memif(results, args, tmp):
     finally:
         srv.stop()
     java = ["java", "-XX:+UseParallelGC", "-cp", JAR]
-    srv = Server("nio-echo", java + ["io.strait.bench.kernel.NioEchoServer", "--port", "7007", "--bind",
+    srv = Server("nio-echo", java + ["io.strait.bench.kernel.NioEchoServer", "--port", "17007", "--bind",
                                      "127.0.0.1"], logdir=tmp)
     try:
-        tgt = ["--target", "127.0.0.1:7007", "--app", "echo", "--size", "64", "--mode", "pingpong"]
+        tgt = ["--target", "127.0.0.1:17007", "--app", "echo", "--size", "64", "--mode", "pingpong"]
         measure(results, "memif", "ping-pong 64B c1", "linux java nio", args.reps,
                 lambda: nio_client(tgt + ["--connections", "1"], d), server=srv)
         measure(results, "memif", "ping-pong 64B c64", "linux java nio", args.reps,
                 lambda: nio_client(tgt + ["--connections", "64"], d), server=srv)
     finally:
         srv.stop()
-    srv = Server("nio-http", java + ["io.strait.bench.kernel.NioHttpServer", "--port", "8080", "--bind",
+    srv = Server("nio-http", java + ["io.strait.bench.kernel.NioHttpServer", "--port", "18080", "--bind",
                                      "127.0.0.1"], logdir=tmp)
     try:
         measure(results, "memif", "connections/s c64", "linux java nio", args.reps,
-                lambda: nio_client(["--target", "127.0.0.1:8080", "--app", "http", "--mode", "cps",
+                lambda: nio_client(["--target", "127.0.0.1:18080", "--app", "http", "--mode", "cps",
                                     "--connections", "64"], d), server=srv)
     finally:
         srv.stop()
@@ -437,27 +462,29 @@ def case_memif(results, args, tmp):
 
 
 def case_floor(results, args, tmp):
-    sock = os.path.join(tmp, "floor.sock")
-    cdev = f"net_memif0,role=client,socket-abstract=no,socket={sock}"
     count = 20000 if not args.quick else 5000
-    log("floor: C reflector over net_memif, Strait ping")
-    srv = Server("reflector", [REFLECTOR, "--no-huge", "-m", "512", "--no-pci", "--file-prefix",
-                               f"reflector-{os.getpid()}", "--vdev",
-                               f"net_memif0,role=server,socket-abstract=no,socket={sock}", "-l", SERVER_CPU, "--",
-                               "--ip", MEMIF_SERVER_IP], cpu=None, logdir=tmp)
-    try:
-        measure(results, "floor", "icmp ping 64B", "c reflector", args.reps,
-                lambda: strait_ping(cdev, f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
-    finally:
-        srv.stop()
-    sdev = f"net_memif0,role=server,socket-abstract=no,socket={sock}"
-    srv = Server("strait-floor", [STRAIT, "serve", "--app", "echo", "--cpus", SERVER_CPU, "--dev", sdev, "--ip",
-                                  f"{MEMIF_SERVER_IP}/24"], cpu=None, logdir=tmp)
-    try:
-        measure(results, "floor", "icmp ping 64B", "strait memif", args.reps,
-                lambda: strait_ping(cdev, f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
-    finally:
-        srv.stop()
+    state = {}
+
+    def server(name, argv_of):
+        def start(rep):
+            sock = os.path.join(tmp, f"{name}-{rep}.sock")
+            srv = Server(f"{name}-{rep}", argv_of(sock, rep), cpu=None, logdir=tmp)
+            state["dev"] = f"net_memif0,role=client,socket-abstract=no,socket={sock}"
+            return srv
+        return start
+    log("floor: C reflector over net_memif, Strait ping (ping-pong)")
+    measure_fresh(results, "floor", "icmp ping 64B", "c reflector", args.reps,
+                  server("reflector", lambda sock, rep: [
+                      "taskset", "-c", SERVER_CPU, REFLECTOR, "--no-huge", "-m", "512", "--no-pci", "--file-prefix",
+                      f"reflector-{os.getpid()}-{rep}", "--vdev",
+                      f"net_memif0,role=server,socket-abstract=no,socket={sock}", "-l", SERVER_CPU, "--", "--ip",
+                      MEMIF_SERVER_IP]),
+                  lambda: strait_ping(state["dev"], f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
+    measure_fresh(results, "floor", "icmp ping 64B", "strait memif", args.reps,
+                  server("strait-ping-target", lambda sock, rep: [
+                      STRAIT, "serve", "--app", "echo", "--cpus", SERVER_CPU, "--dev",
+                      f"net_memif0,role=server,socket-abstract=no,socket={sock}", "--ip", f"{MEMIF_SERVER_IP}/24"]),
+                  lambda: strait_ping(state["dev"], f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
 
 
 def case_jmh(results, args, out):

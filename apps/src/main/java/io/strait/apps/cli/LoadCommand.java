@@ -16,13 +16,14 @@ final class LoadCommand {
     static final String HELP = """
         usage: strait load --app echo|http --target A.B.C.D:PORT [--connections N] [--duration SECONDS]
                            [--rate REQ_PER_S] [--size BYTES] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
-                           [--cores N] [--cpus LIST] [--eal "EXTRA EAL ARGS"] [--close] [--json]
+                           [--cores N] [--cpus LIST] [--eal "EXTRA EAL ARGS"] [--close] [--warmup SECONDS] [--json]
           Opens N connections (default 16) from Strait's own stack and keeps each busy for the duration
           (default 10 s): echo sends --size bytes (default 64) and waits for them back; http sends GET / (or
           GET /bytes/SIZE with --size) and reads the response. Without --rate it is closed loop; with --rate it
           is open loop and latency counts from each request's intended send time (no coordinated omission).
           --close (http): each request says Connection: close, so every connection carries one request and the
           server closes it; requests/s is then the connection rate (connect, one request, close).
+          --warmup S runs the load S seconds before the measured duration and leaves them out of the report.
           Prints a progress line every second on stderr, then requests/s, bytes/s and latency percentiles
           (p50, p90, p99, p99.9, max); --json prints the report as JSON. Exits 1 if any request failed.
           Poll threads are pinned to the first CPUs (--cpus), serve's to the last, so both fit on one machine.
@@ -38,7 +39,7 @@ final class LoadCommand {
             return 0;
         }
         final Args a = new Args("load", argv, Set.of("--app", "--target", "--connections", "--duration", "--rate",
-            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus"), Set.of("--json", "--close"));
+            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus", "--warmup"), Set.of("--json", "--close"));
         final String appName = a.get("--app", null);
         if (appName == null) {
             throw new Args.UsageException("load: --app echo|http is required");
@@ -64,6 +65,7 @@ final class LoadCommand {
         }
         final int connections = a.getInt("--connections", 16, 1, 60_000);
         final int duration = a.getInt("--duration", 10, 1, 86_400);
+        final int warmup = a.getInt("--warmup", 0, 0, 3_600);
         final double rate = a.getDouble("--rate", 0);
         if (rate < 0) {
             throw new Args.UsageException("load: --rate must be positive");
@@ -102,6 +104,14 @@ final class LoadCommand {
                     target, maxConnections, closeEach);
                 while (!strait.core(i).execute(() -> strait.core(core).addTask(generators[core]))) {
                     Thread.onSpinWait();
+                }
+            }
+            if (warmup > 0) {
+                sleepUntil(System.nanoTime() + warmup * 1_000_000_000L);
+                err.printf("load: warm-up of %d s done (%d requests), measuring%n", warmup,
+                    LoadReport.sum(generators, LoadReport.REQUESTS));
+                for (LoadGenerator g : generators) {
+                    g.resetStats();
                 }
             }
             final long startNs = System.nanoTime();

@@ -16,14 +16,22 @@ final class PingCommand {
     static final String HELP = """
         usage: strait ping --target A.B.C.D [--count N] [--interval MS] [--size BYTES] [--timeout MS]
                            [--linger MS] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D] [--eal "EXTRA EAL ARGS"]
-          Sends N echo requests (default 10, every 200 ms, 56 payload bytes) and prints each reply's round trip.
+          Sends N echo requests (default 10, every 200 ms, 56 payload bytes) and prints each reply's round trip,
+          then the loss and the round-trip percentiles. --interval 0 is ping-pong: each request goes out as soon
+          as the previous one is answered (or after 10 ms without an answer), for latency measurements.
           Meanwhile it answers ARP and pings like serve; --linger keeps it answering that long after its own
           pings are done (so two Strait processes can ping each other). Exits 0 when every request was
           answered, 1 otherwise.
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
         """;
 
+    private static final long PING_PONG_WAIT_NS = 10_000_000L;
+
     private PingCommand() {
+    }
+
+    private static int pct(int n, double p) {
+        return Math.min(n - 1, (int) (n * p / 100));
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
@@ -49,6 +57,7 @@ final class PingCommand {
         final long[] sentNs = new long[count];
         final int[] received = new int[1];
         final boolean[] seen = new boolean[count];
+        final long[] rttNs = new long[count];
         final int id = (int) (ProcessHandle.current().pid() & 0xFFFF);
         try (CountersFile counters = CountersFile.create(256);
              Dataplane dp = Dataplane.open(config, counters, null)) {
@@ -56,6 +65,7 @@ final class PingCommand {
             agent.icmpListener((src, replyId, seq, len, nowNs) -> {
                 if (replyId == id && src == target && seq < count && !seen[seq]) {
                     seen[seq] = true;
+                    rttNs[seq] = nowNs - sentNs[seq];
                     received[0]++;
                     out.printf("%d bytes from %s: icmp_seq=%d time=%.1f us%n", len + 8, Ipv4.toString(src), seq,
                         (nowNs - sentNs[seq]) / 1000.0);
@@ -77,7 +87,10 @@ final class PingCommand {
             while (received[0] < count) {
                 invoker.invoke();
                 final long now = System.nanoTime();
-                if (sent < count && now - nextNs >= 0) {
+                // --interval 0: ping-pong, the next request once the last is answered (or 10 ms passed).
+                final boolean ready = intervalMs > 0 || sent == 0 || seen[sent - 1]
+                    || now - sentNs[sent - 1] > PING_PONG_WAIT_NS;
+                if (sent < count && ready && now - nextNs >= 0) {
                     sentNs[sent] = now;
                     if (agent.sendEchoRequest(target, id, sent, size)) {
                         sent++;
@@ -100,6 +113,18 @@ final class PingCommand {
             }
             out.printf("--- %s ping statistics --- %d transmitted, %d received, %d%% loss%n", Ipv4.toString(target),
                 sent, received[0], sent == 0 ? 100 : (sent - received[0]) * 100 / sent);
+            if (received[0] > 0) {
+                final double[] rtt = new double[received[0]];
+                int n = 0;
+                for (int i = 0; i < count; i++) {
+                    if (seen[i]) {
+                        rtt[n++] = rttNs[i] / 1000.0;
+                    }
+                }
+                java.util.Arrays.sort(rtt, 0, n);
+                out.printf(java.util.Locale.ROOT, "rtt us min %.1f p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f%n",
+                    rtt[0], rtt[pct(n, 50)], rtt[pct(n, 90)], rtt[pct(n, 99)], rtt[pct(n, 99.9)], rtt[n - 1]);
+            }
             return received[0] == count ? 0 : 1;
         }
     }

@@ -68,6 +68,7 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
     private long bytesInPlain;
     private long bytesOutPlain;
     private long errorsPlain;
+    private volatile boolean resetRequested;
     private volatile boolean stopping;
     private volatile boolean stopped;
     private boolean closesSent;
@@ -129,6 +130,14 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
         stopping = true;
     }
 
+    /**
+     * Ends the warm-up (any thread): the core thread clears the histogram and the counters at its next duty cycle,
+     * so the report covers only what follows (JIT compilation and connection set-up stay out of it).
+     */
+    public void resetStats() {
+        resetRequested = true;
+    }
+
     /** True once every connection is closed after {@link #stop()}. */
     public boolean stopped() {
         return stopped;
@@ -137,6 +146,15 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
     @Override
     public int doWork(long nowNs) {
         if (startNs < 0) {
+            startNs = nowNs;
+        }
+        if (resetRequested) {
+            resetRequested = false;
+            histogram.reset();
+            requestsPlain = bytesInPlain = bytesOutPlain = 0; // errors stay: a warm-up failure still counts
+            requests.set(0);
+            bytesIn.set(0);
+            bytesOut.set(0);
             startNs = nowNs;
         }
         if (stopping) {
