@@ -334,7 +334,7 @@ def case_http(results, args, tmp):
     os.makedirs(nginx_dir, exist_ok=True)
     with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
         f.write(NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP))
-    java = ["java", "-XX:+UseParallelGC", "-cp", JAR]
+    java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
     stacks = [
         ("strait af_packet", False, lambda: Server("strait-afpacket", [STRAIT, "serve", "--app", "http", "--cpus",
                                                                         SERVER_CPU], cpu=None, logdir=tmp)),
@@ -435,7 +435,7 @@ def case_memif(results, args, tmp):
                 warmup=lambda: sockperf(1))
     finally:
         srv.stop()
-    java = ["java", "-XX:+UseParallelGC", "-cp", JAR]
+    java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
     srv = Server("nio-echo", java + ["io.strait.bench.kernel.NioEchoServer", "--port", "17007", "--bind",
                                      "127.0.0.1"], logdir=tmp)
     try:
