@@ -272,6 +272,33 @@ class Results:
         return seen
 
 
+def cpu_ticks():
+    """Per-CPU (busy, total) jiffies from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"cpu(\d+) (.*)", line)
+            if m:
+                v = [int(x) for x in m[2].split()]
+                idle = v[3] + (v[4] if len(v) > 4 else 0)
+                out[m[1]] = (sum(v[:8]) - idle, sum(v[:8]))
+    return out
+
+
+def timed(fn):
+    """Runs one measurement and adds how busy the client's and the server's CPU were meanwhile (%): a client CPU
+    at 100% means the client, not the server, set the rate."""
+    t0 = cpu_ticks()
+    v = fn()
+    t1 = cpu_ticks()
+    for name, cpu in (("client_cpu_pct", CLIENT_CPU), ("server_cpu_pct", SERVER_CPU)):
+        busy = t1[cpu][0] - t0[cpu][0]
+        total = t1[cpu][1] - t0[cpu][1]
+        if total > 0:
+            v[name] = 100.0 * busy / total
+    return v
+
+
 def measure(results, case, workload, stack, reps, fn, server=None, warmup=None):
     if warmup:
         try:
@@ -281,7 +308,7 @@ def measure(results, case, workload, stack, reps, fn, server=None, warmup=None):
     for rep in range(1, reps + 1):
         try:
             cpu0 = server.cpu_seconds() if server else None
-            v = fn()
+            v = timed(fn)
             if server and v.get("requests"):
                 v["server_cpu_us_per_req"] = (server.cpu_seconds() - cpu0) * 1e6 / v["requests"]
             results.add(case, workload, stack, rep, v)
@@ -386,7 +413,7 @@ def measure_fresh(results, case, workload, stack, reps, start, fn, warmup=None):
                 except Exception as e:
                     log(f"  warm-up of {stack} failed: {e}")
             cpu0 = srv.cpu_seconds()
-            v = fn()
+            v = timed(fn)
             if v.get("requests"):
                 v["server_cpu_us_per_req"] = (srv.cpu_seconds() - cpu0) * 1e6 / v["requests"]
             results.add(case, workload, stack, rep, v)
@@ -442,6 +469,10 @@ def case_memif(results, args, tmp):
         tgt = ["--target", "127.0.0.1:17007", "--app", "echo", "--size", "64", "--mode", "pingpong"]
         measure(results, "memif", "ping-pong 64B c1", "linux java nio", args.reps,
                 lambda: nio_client(tgt + ["--connections", "1"], d), server=srv)
+        # The same client busy-polling its socket (no sleep, no wake-up of an idle vCPU): the fairest kernel
+        # latency next to Strait's busy-polling loop.
+        measure(results, "memif", "ping-pong 64B c1", "linux java nio spin", args.reps,
+                lambda: nio_client(tgt + ["--connections", "1", "--spin"], d), server=srv)
         measure(results, "memif", "ping-pong 64B c64", "linux java nio", args.reps,
                 lambda: nio_client(tgt + ["--connections", "64"], d), server=srv)
     finally:
@@ -557,7 +588,8 @@ COMPARISONS = [
      "req/s >= 1.5x nginx", ("nginx", 1.5)),
     ("http", "h2load c64 m16", "rps", True, ["nginx", "netty epoll", "java nio"], "strait af_packet",
      "req/s >= 2x nginx", ("nginx", 2.0)),
-    ("memif", "ping-pong 64B c1", "p50_us", False, ["linux sockperf", "linux java nio"], "strait memif",
+    ("memif", "ping-pong 64B c1", "p50_us", False, ["linux sockperf", "linux java nio", "linux java nio spin"],
+     "strait memif",
      "p50 RTT <= 0.1x sockperf", ("linux sockperf", 0.1)),
     ("memif", "ping-pong 64B c64", "rps", True, ["linux java nio"], "strait memif", "", None),
     ("memif", "connections/s c64", "rps", True, ["linux java nio"], "strait memif", "conn/s >= 5x loopback",
@@ -579,7 +611,7 @@ def fmt(v, metric):
 def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed):
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         keys = ["case", "workload", "stack", "rep", "rps", "bytes_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
-                "max_us", "server_cpu_us_per_req", "requests", "errors", "error"]
+                "max_us", "server_cpu_us_per_req", "client_cpu_pct", "server_cpu_pct", "requests", "errors", "error"]
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
         for r in results.rows:
@@ -633,20 +665,23 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed)
             continue
         md += [f"## All results: {case}", "",
                "| workload | stack | req/s | bytes/s | p50 us | p90 us | p99 us | p99.9 us | server CPU us/req | "
-               "errors |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+               "client CPU % | server CPU % | errors |",
+               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for wl in wls:
             for st in results.stacks(case, wl):
                 cells = []
                 for metric in ("rps", "bytes_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
-                               "server_cpu_us_per_req"):
+                               "server_cpu_us_per_req", "client_cpu_pct", "server_cpu_pct"):
                     m, lo, hi = results.median(case, wl, st, metric)
                     if m is None:
                         cells.append("")
                     elif lo == hi:
-                        cells.append(fmt(m, metric) if metric != "server_cpu_us_per_req" else f"{m:.2f}")
+                        cells.append(fmt(m, metric) if not metric.startswith(("server_cpu", "client_cpu"))
+                                     else f"{m:.2f}" if metric == "server_cpu_us_per_req" else f"{m:.0f}")
                     else:
-                        f2 = (lambda x: fmt(x, metric)) if metric != "server_cpu_us_per_req" else \
-                            (lambda x: f"{x:.2f}")
+                        f2 = (lambda x: fmt(x, metric)) if not metric.startswith(("server_cpu", "client_cpu")) \
+                            else (lambda x: f"{x:.2f}") if metric == "server_cpu_us_per_req" else \
+                            (lambda x: f"{x:.0f}")
                         cells.append(f"{f2(m)} [{f2(lo)}..{f2(hi)}]")
                 errs = sum(r.get("errors", 0) or 0 for r in results.rows if r["case"] == case
                            and r["workload"] == wl and r["stack"] == st)
