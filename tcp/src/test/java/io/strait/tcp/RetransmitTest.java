@@ -78,9 +78,7 @@ class RetransmitTest {
         s.peerAck = s.iss + 1;
         s.send(s.seg());
         s.handle = s.app.handle;
-        s.write(bytes(5000, 1));
-        assertEquals(5, s.poll().size());
-        final int b = s.iss + 1;
+        final int b = fiveSegmentsOut(s);
         final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 1000, b + 2000).sack(b + 3000, b + 5000));
         assertEquals(2, rtx.size(), () -> "got " + rtx);
         expect(rtx.get(0), ACK, b, s.peerSeq);
@@ -103,13 +101,24 @@ class RetransmitTest {
         return s;
     }
 
+    /** Writes 5000 bytes and sends them (five segments of 1000, IW10 allows all); returns the first one's SEQ. */
+    private static int fiveSegmentsOut(final Harness s) {
+        s.write(bytes(5000, 1));
+        assertEquals(5, s.poll().size());
+        return s.iss + 1;
+    }
+
+    private static void ackAllAndCheckLeaks(final Harness s, final int ack) {
+        s.peerAck = ack;
+        s.send(s.seg());
+        s.finishAndCheckLeaks();
+    }
+
     @Test
     @DisplayName("RFC 8985 §7.2-7.3: a silent tail gets one loss probe (the last segment) at the PTO, then the RTO")
     void tailLossProbe() {
         final Harness s = sackPeer();
-        s.write(bytes(5000, 1));
-        assertEquals(5, s.poll().size());
-        final int b = s.iss + 1;
+        final int b = fiveSegmentsOut(s);
         // PTO = max(2·SRTT, 10 ms floor); the handshake's RTT sample here is 0.
         assertEquals(List.of(), s.advance(9 * MS));
         final CapturedSegment probe = one(s.advance(MS));
@@ -120,18 +129,14 @@ class RetransmitTest {
         assertEquals(List.of(), s.advance(199 * MS));
         expect(one(s.advance(MS)), ACK, b, s.peerSeq);
         assertEquals(1, s.counter("rto_expiries"));
-        s.peerAck = b + 5000;
-        s.send(s.seg());
-        s.finishAndCheckLeaks();
+        ackAllAndCheckLeaks(s, b + 5000);
     }
 
     @Test
     @DisplayName("RFC 8985 §7.4: the probe SACKed while SND.UNA is below it means the data below was lost: recover")
     void sackedProbeStartsRecovery() {
         final Harness s = sackPeer();
-        s.write(bytes(5000, 1));
-        assertEquals(5, s.poll().size());
-        final int b = s.iss + 1;
+        final int b = fiveSegmentsOut(s);
         s.advance(10 * MS); // the probe: [b+4000, b+5000)
         // One SACK of 1000 bytes is below DupThresh (RFC 6675 IsLost), but it covers the probe.
         final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 4000, b + 5000));
@@ -139,9 +144,7 @@ class RetransmitTest {
         expect(rtx.get(0), ACK, b, s.peerSeq);
         assertEquals(1, s.counter("early_recoveries"));
         assertEquals(1, s.counter("fast_retransmits"));
-        s.peerAck = b + 5000;
-        s.send(s.seg());
-        s.finishAndCheckLeaks();
+        ackAllAndCheckLeaks(s, b + 5000);
     }
 
     @Test
@@ -164,9 +167,7 @@ class RetransmitTest {
     @DisplayName("RFC 6675 §5.1: after an RTO the go-back-N skips what the receiver SACKed")
     void rtoKeepsScoreboard() {
         final Harness s = sackPeer();
-        s.write(bytes(5000, 1));
-        assertEquals(5, s.poll().size());
-        final int b = s.iss + 1;
+        final int b = fiveSegmentsOut(s);
         s.advance(10 * MS); // loss probe (last segment)
         // The receiver holds [b+2000, b+3000) only: one block, no recovery (a probe-SACK would be [b+4000, ...)).
         assertEquals(List.of(), s.send(s.seg().sack(b + 2000, b + 3000)));
@@ -178,9 +179,7 @@ class RetransmitTest {
         assertEquals(2, next.size(), () -> "slow start sends two: " + next);
         expect(next.get(0), ACK, b + 1000, s.peerSeq);
         expect(next.get(1), ACK, b + 3000, s.peerSeq); // [b+2000, b+3000) is not sent again
-        s.peerAck = b + 5000;
-        s.send(s.seg());
-        s.finishAndCheckLeaks();
+        ackAllAndCheckLeaks(s, b + 5000);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.strait.apps.servers;
 
+import org.agrona.DirectBuffer;
+
 /**
  * The request side of {@link HttpServer}: HTTP/1.1 request line, header fields and chunk framing (RFC 9112), parsed
  * one byte at a time with per-connection state in primitive arrays indexed by the connection's slot, so nothing is
@@ -270,6 +272,80 @@ public final class HttpRequestParser {
             }
         }
         return MORE;
+    }
+
+    /** RFC 9110 §5.6.2 tchar, as a table for {@link #skim}. */
+    private static final boolean[] TCHAR = new boolean[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            TCHAR[b] = isTokenChar(b);
+        }
+    }
+
+    /**
+     * The bulk of a request head in one tight loop: the bytes of a request target, a header name or a header value
+     * that {@link #step} would only copy or count. Stops at the first byte that ends or breaks the token (space,
+     * colon, CR, a byte that is not allowed there) and at the header-size limit, leaving that byte to {@code step},
+     * so the result is exactly what stepping byte by byte gives.
+     *
+     * @param index where to start in {@code buffer}
+     * @param end   one past the last readable byte
+     * @return the index of the first byte not consumed ({@code index} when the state has no bulk run)
+     */
+    public int skim(int s, DirectBuffer buffer, int index, int end) {
+        final byte st = state[s];
+        if (st != VALUE && st != NAME && st != TARGET) {
+            return index;
+        }
+        final int room = HttpServer.MAX_HEADER_BYTES - headerBytes[s];
+        final int stop = Math.min(end, index + Math.max(0, room));
+        int n = tokenLength[s];
+        int i = index;
+        if (st == VALUE) {
+            final int at = base(s) + MAX_TARGET + MAX_NAME;
+            for (; i < stop; i++) {
+                final int b = buffer.getByte(i) & 0xFF;
+                if ((b < ' ' && b != '\t') || b == 0x7F) {
+                    break; // CR ends the value; anything else is step's 400
+                }
+                if (n == 0 && (b == ' ' || b == '\t')) {
+                    continue; // leading OWS
+                }
+                if (n < MAX_VALUE) {
+                    token[at + n] = (byte) b;
+                }
+                n++;
+            }
+        } else if (st == NAME) {
+            final int at = base(s) + MAX_TARGET;
+            for (; i < stop; i++) {
+                final int b = buffer.getByte(i) & 0xFF;
+                if (!TCHAR[b]) {
+                    break; // ':' ends the name; CR on an empty name ends the head; anything else is step's 400
+                }
+                if (n < MAX_NAME) {
+                    token[at + n] = (byte) (b | 0x20);
+                }
+                n++;
+            }
+        } else {
+            final int at = base(s);
+            for (; i < stop; i++) {
+                final int b = buffer.getByte(i) & 0xFF;
+                if (b <= ' ' || b == 0x7F) {
+                    break;
+                }
+                if (n < MAX_TARGET) {
+                    token[at + n++] = (byte) b;
+                } else {
+                    n = MAX_TARGET + 1; // too long for any route: 404 (never truncated into a match)
+                }
+            }
+        }
+        tokenLength[s] = n;
+        headerBytes[s] += i - index;
+        return i;
     }
 
     private static boolean isTokenChar(int b) {

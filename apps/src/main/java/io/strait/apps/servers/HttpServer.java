@@ -45,6 +45,9 @@ public final class HttpServer implements TcpHandler {
     private static final byte ROUTE_ECHO = HttpRequestParser.ROUTE_ECHO;
 
     private static final byte[] HELLO = "hello\n".getBytes(StandardCharsets.US_ASCII);
+    /** The whole answer to a keep-alive HTTP/1.1 {@code GET /}, as writeHead + HELLO would build it: one write. */
+    private static final byte[] HELLO_RESPONSE = ("HTTP/1.1 200 OK\r\nServer: strait\r\nContent-Type: text/plain"
+        + "\r\nContent-Length: " + HELLO.length + "\r\n\r\nhello\n").getBytes(StandardCharsets.US_ASCII);
     /** i mod 251 for i in [0, 251 + 64 KiB): a window at offset (i mod 251) is the body from byte i on. */
     private static final int PATTERN_SPAN = 65536;
     private static final UnsafeBuffer PATTERN = pattern();
@@ -68,6 +71,7 @@ public final class HttpServer implements TcpHandler {
     private final long[] streamEnd;
     private final int[] pendingStatus;  // error status to send once writable, or 0
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[512]);
+    private final UnsafeBuffer helloResponse = new UnsafeBuffer(HELLO_RESPONSE);
     /**
      * POST /echo spill: request body bytes the send buffer could not take yet. Most HTTP clients send the whole
      * request before reading the response; echoing with TCP's backpressure alone would deadlock them once the body
@@ -163,6 +167,10 @@ public final class HttpServer implements TcpHandler {
                     }
                 }
                 continue;
+            }
+            i = parser.skim(s, buffer, offset + i, offset + length) - offset; // the bulk of names and values
+            if (i == length) {
+                break;
             }
             final int b = buffer.getByte(offset + i) & 0xFF;
             i++;
@@ -316,6 +324,10 @@ public final class HttpServer implements TcpHandler {
                     state[s] = RESPONDING;
                     streamOffset[s] = -1; // hello not yet written
                     return false;
+                }
+                if (method[s] == 0 && !closeAfter[s] && !http10[s]) {
+                    engine.write(handle, helloResponse, 0, HELLO_RESPONSE.length); // the common case, prebuilt
+                    break;
                 }
                 writeHead(handle, s, 200, HELLO.length);
                 if (method[s] != 1) {
