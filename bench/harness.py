@@ -70,7 +70,9 @@ LIVE = []  # servers running now: stopped by the signal handler if the harness i
 
 
 class Server:
-    """A background server process: started, waited for (READY line or a listening port), stopped by PID."""
+    """A background server process: started, waited for (READY line or a listening port), stopped by PID. Every
+    server, Strait's included, runs with all its threads confined to the server CPU (taskset): a JVM's compiler and
+    GC threads must not borrow the client's CPU."""
 
     def __init__(self, name, argv, ready="READY", cpu=SERVER_CPU, ns=False, port=None, host=None, logdir=None):
         self.name = name
@@ -184,7 +186,7 @@ def h2load(url, conns, pipeline, seconds):
 
 def strait_load(args, seconds, warmup=WARMUP_S):
     out = run([STRAIT, "load", "--cpus", CLIENT_CPU, "--duration", str(seconds), "--warmup", str(warmup), "--json"]
-              + args, timeout=seconds + warmup + 90).stdout
+              + args, cpu=CLIENT_CPU, timeout=seconds + warmup + 90).stdout
     j = json.loads(out.strip().splitlines()[-1])
     lat = j["latency_us"]
     return {"requests": j["requests"], "seconds": j["seconds"], "rps": j["requests_per_second"],
@@ -356,12 +358,12 @@ def case_http(results, args, tmp):
     with open(lua, "w") as f:
         f.write(WRK_LUA)
     d = args.duration
-    workloads = [
-        ("wrk c1", lambda: wrk(url, 1, d, lua=lua)),
-        ("wrk c64", lambda: wrk(url, 64, d, lua=lua)),
-        ("wrk c64 close", lambda: wrk(url, 64, d, close=True, lua=lua)),
-        ("h2load c64", lambda: h2load(url, 64, 1, d)),
-        ("h2load c64 m16", lambda: h2load(url, 64, 16, d)),
+    workloads = [  # each a function of its duration in seconds
+        ("wrk c1", lambda sec: wrk(url, 1, sec, lua=lua)),
+        ("wrk c64", lambda sec: wrk(url, 64, sec, lua=lua)),
+        ("wrk c64 close", lambda sec: wrk(url, 64, sec, close=True, lua=lua)),
+        ("h2load c64", lambda sec: h2load(url, 64, 1, sec)),
+        ("h2load c64 m16", lambda sec: h2load(url, 64, 16, sec)),
     ]
     nginx_dir = os.path.join(tmp, "nginx")
     os.makedirs(nginx_dir, exist_ok=True)
@@ -370,9 +372,9 @@ def case_http(results, args, tmp):
     java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
     stacks = [
         ("strait af_packet", False, lambda: Server("strait-afpacket", [STRAIT, "serve", "--app", "http", "--cpus",
-                                                                        SERVER_CPU], cpu=None, logdir=tmp)),
+                                                                        SERVER_CPU], logdir=tmp)),
         ("strait af_xdp", False, lambda: Server("strait-afxdp", [STRAIT, "serve", "--app", "http", "--cpus", SERVER_CPU,
-                                                                 "--dev", "net_af_xdp0,iface=strait0"], cpu=None,
+                                                                 "--dev", "net_af_xdp0,iface=strait0"],
                                                 logdir=tmp)),
         ("nginx", True, lambda: Server("nginx", ["nginx", "-c", os.path.join(nginx_dir, "nginx.conf"), "-p",
                                                  nginx_dir], ready=None, host=VETH_IP, port=80, logdir=tmp)),
@@ -393,10 +395,12 @@ def case_http(results, args, tmp):
             veth_address(False)
             continue
         try:
-            warm = lambda: wrk(url, 64, WARMUP_S, lua=lua)
+            wrk(url, 64, WARMUP_S, lua=lua)  # JIT warm-up of the server (and of nothing else: nginx has none)
             for w, fn in workloads:
-                measure(results, "http", w, stack, args.reps, fn, server=srv, warmup=warm)
-                warm = None
+                # A short run of the same workload first: a new connection pattern takes rare paths whose first
+                # use deoptimizes a JIT's compiled code for a moment; that is a start-up cost, not the steady state.
+                measure(results, "http", w, stack, args.reps, lambda fn=fn: fn(d), server=srv,
+                        warmup=lambda fn=fn: fn(2))
         finally:
             srv.stop()
             veth_address(False)
@@ -437,7 +441,7 @@ def case_memif(results, args, tmp):
             sock = os.path.join(tmp, f"{name}-{rep}.sock")
             srv = Server(f"{name}-{rep}", [STRAIT, "serve", "--app", app, "--cpus", SERVER_CPU, "--dev",
                                            f"net_memif0,role=server,socket-abstract=no,socket={sock}", "--ip",
-                                           f"{MEMIF_SERVER_IP}/24"] + list(extra), cpu=None, logdir=tmp)
+                                           f"{MEMIF_SERVER_IP}/24"] + list(extra), logdir=tmp)
             srv.client_dev = ["--dev", f"net_memif0,role=client,socket-abstract=no,socket={sock}", "--ip",
                               f"{MEMIF_CLIENT_IP}/24"]
             state["srv"] = srv
@@ -505,14 +509,14 @@ def case_floor(results, args, tmp):
     def server(name, argv_of):
         def start(rep):
             sock = os.path.join(tmp, f"{name}-{rep}.sock")
-            srv = Server(f"{name}-{rep}", argv_of(sock, rep), cpu=None, logdir=tmp)
+            srv = Server(f"{name}-{rep}", argv_of(sock, rep), logdir=tmp)
             state["dev"] = f"net_memif0,role=client,socket-abstract=no,socket={sock}"
             return srv
         return start
     log("floor: C reflector over net_memif, Strait ping (ping-pong)")
     measure_fresh(results, "floor", "icmp ping 64B", "c reflector", args.reps,
                   server("reflector", lambda sock, rep: [
-                      "taskset", "-c", SERVER_CPU, REFLECTOR, "--no-huge", "-m", "512", "--no-pci", "--file-prefix",
+                      REFLECTOR, "--no-huge", "-m", "512", "--no-pci", "--file-prefix",
                       f"reflector-{os.getpid()}-{rep}", "--vdev",
                       f"net_memif0,role=server,socket-abstract=no,socket={sock}", "-l", SERVER_CPU, "--", "--ip",
                       MEMIF_SERVER_IP]),
