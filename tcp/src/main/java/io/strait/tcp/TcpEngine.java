@@ -672,7 +672,7 @@ public final class TcpEngine {
         if (t.flight() == 0 || !canSendData(t.state)) {
             return;
         }
-        final int maxSeg = t.sndMss - (t.tsOn ? OPT_TS_BYTES : 0);
+        final int maxSeg = maxSegment(t);
         final int dataEnd = t.dataEnd();
         final int unsent = dataEnd - t.sndNxt;
         final int wndRoom = t.sndUna + t.sndWnd - t.sndNxt;
@@ -756,7 +756,7 @@ public final class TcpEngine {
         if (t.sackCount == 0) {
             return false;
         }
-        final int maxSeg = t.sndMss - (t.tsOn ? OPT_TS_BYTES : 0);
+        final int maxSeg = maxSegment(t);
         final int unsent = t.dataEnd() - t.sndNxt;
         final boolean noNewData = unsent <= 0 || t.sndUna + t.sndWnd - t.sndNxt < Math.min(unsent, maxSeg);
         final int oldSegs = (t.flight() + maxSeg - 1) / maxSeg;
@@ -1753,6 +1753,11 @@ public final class TcpEngine {
         return sum;
     }
 
+    /** Payload bytes per full segment: the SMSS less the timestamp option every segment carries (RFC 7323 §3). */
+    private static int maxSegment(final Tcb t) {
+        return t.sndMss - (t.tsOn ? OPT_TS_BYTES : 0);
+    }
+
     private static int sackedBelow(final Tcb t, final int seq) {
         int sum = 0;
         for (int k = 0; k < t.sackCount && Seq.lt(t.sackL[k], seq); k++) {
@@ -1816,7 +1821,7 @@ public final class TcpEngine {
             armTimer(t);
             return;
         }
-        final int maxSeg = t.sndMss - (t.tsOn ? OPT_TS_BYTES : 0);
+        final int maxSeg = maxSegment(t);
         int inflight = t.flight();
 
         // Loss recovery retransmissions (RFC 6582 §3.2 step 2/5, RFC 6675 §5 NextSeg rule 1).

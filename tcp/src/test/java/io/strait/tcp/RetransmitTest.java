@@ -69,15 +69,7 @@ class RetransmitTest {
     @Test
     @DisplayName("RFC 6675 §5: SACK-based recovery retransmits SND.UNA, then the next hole while pipe < cwnd")
     void sackRecovery() {
-        final Harness s = new Harness(Harness.base().sack(true).build());
-        s.engine.listen(SERVER_PORT, s.app);
-        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted()));
-        assertTrue(synAck.sackPermitted());
-        s.iss = synAck.seq();
-        s.peerSeq = PEER_ISS + 1;
-        s.peerAck = s.iss + 1;
-        s.send(s.seg());
-        s.handle = s.app.handle;
+        final Harness s = sackPeer();
         final int b = fiveSegmentsOut(s);
         final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 1000, b + 2000).sack(b + 3000, b + 5000));
         assertEquals(2, rtx.size(), () -> "got " + rtx);
@@ -93,7 +85,9 @@ class RetransmitTest {
     private static Harness sackPeer() {
         final Harness s = new Harness(Harness.base().sack(true).build());
         s.engine.listen(SERVER_PORT, s.app);
-        s.iss = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted())).seq();
+        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted()));
+        assertTrue(synAck.sackPermitted());
+        s.iss = synAck.seq();
         s.peerSeq = PEER_ISS + 1;
         s.peerAck = s.iss + 1;
         s.send(s.seg());
@@ -185,13 +179,7 @@ class RetransmitTest {
     @Test
     @DisplayName("RFC 2018 §4: out-of-order data is SACKed, most recent block first")
     void sackBlocksSent() {
-        final Harness s = new Harness(Harness.base().sack(true).build());
-        s.engine.listen(SERVER_PORT, s.app);
-        s.iss = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted())).seq();
-        s.peerSeq = PEER_ISS + 1;
-        s.peerAck = s.iss + 1;
-        s.send(s.seg());
-        s.handle = s.app.handle;
+        final Harness s = sackPeer();
         final int base = s.peerSeq;
         s.send(s.seg().seq(base + 1000).payload(bytes(100, 1)));
         final CapturedSegment dup = one(s.send(s.seg().seq(base + 3000).payload(bytes(100, 2))));
