@@ -184,32 +184,25 @@ def h2load(url, conns, pipeline, seconds):
     return {"requests": int(s[4]), "rps": float(m[3]), "errors": int(s[5]) + int(s[6])}
 
 
-def strait_load(args, seconds, warmup=WARMUP_S):
-    out = run([STRAIT, "load", "--cpus", CLIENT_CPU, "--duration", str(seconds), "--warmup", str(warmup), "--json"]
-              + args, cpu=CLIENT_CPU, timeout=seconds + warmup + 90).stdout
+def from_load_report(out):
+    """The last line of `strait load --json` or of NioLoadClient --json (the same LoadReport keys)."""
     j = json.loads(out.strip().splitlines()[-1])
     lat = j["latency_us"]
     return {"requests": j["requests"], "seconds": j["seconds"], "rps": j["requests_per_second"],
-            "errors": j["errors"], "bytes_per_s": j["bytes_in_per_second"], "p50_us": lat["p50"],
+            "errors": j["errors"], "bytes_per_s": j.get("bytes_in_per_second"), "p50_us": lat["p50"],
             "p90_us": lat["p90"], "p99_us": lat["p99"], "p999_us": lat["p99_9"], "max_us": lat["max"]}
 
 
+def strait_load(args, seconds, warmup=WARMUP_S):
+    return from_load_report(run([STRAIT, "load", "--cpus", CLIENT_CPU, "--duration", str(seconds), "--warmup",
+                                 str(warmup), "--json"] + args, cpu=CLIENT_CPU,
+                                timeout=seconds + warmup + 90).stdout)
+
+
 def nio_client(args, seconds, warmup=WARMUP_S):
-    out = run(["java", "-cp", JAR, "io.strait.bench.kernel.NioLoadClient", "--duration", str(seconds),
-               "--warmup", str(warmup), "--json"] + args, cpu=CLIENT_CPU, timeout=seconds + warmup + 60,
-              env=JAVA_ENV).stdout
-    j = json.loads(out.strip().splitlines()[-1])
-    r = {"requests": j["requests"], "seconds": j["seconds"], "rps": j.get("rps", j.get("requests_per_second")),
-         "errors": j.get("errors", 0)}
-    lat = j.get("latency_us")
-    if lat:
-        r.update({"p50_us": lat["p50"], "p90_us": lat["p90"], "p99_us": lat["p99"], "p999_us": lat["p99_9"],
-                  "max_us": lat["max"]})
-    else:
-        for k in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us"):
-            if k in j:
-                r[k] = j[k]
-    return r
+    return from_load_report(run(["java", "-cp", JAR, "io.strait.bench.kernel.NioLoadClient", "--duration",
+                                 str(seconds), "--warmup", str(warmup), "--json"] + args, cpu=CLIENT_CPU,
+                                timeout=seconds + warmup + 60, env=JAVA_ENV).stdout)
 
 
 def sockperf(seconds, size=64):
@@ -307,21 +300,30 @@ def timed(fn):
     return v
 
 
-def measure(results, case, workload, stack, reps, fn, server=None, warmup=None):
+def warm_up(stack, warmup):
     if warmup:
         try:
             warmup()
         except Exception as e:  # a failed warm-up shows in the measured runs
             log(f"  warm-up of {stack} failed: {e}")
+
+
+def one_run(results, case, workload, stack, rep, fn, server):
+    """One measured repetition: the tool's figures, both CPUs' busy %, and the server's CPU time per request."""
+    try:
+        cpu0 = server.cpu_seconds() if server else None
+        v = timed(fn)
+        if server and v.get("requests"):
+            v["server_cpu_us_per_req"] = (server.cpu_seconds() - cpu0) * 1e6 / v["requests"]
+        results.add(case, workload, stack, rep, v)
+    except Exception as e:
+        results.add(case, workload, stack, rep, {"error": str(e)[-300:]})
+
+
+def measure(results, case, workload, stack, reps, fn, server=None, warmup=None):
+    warm_up(stack, warmup)
     for rep in range(1, reps + 1):
-        try:
-            cpu0 = server.cpu_seconds() if server else None
-            v = timed(fn)
-            if server and v.get("requests"):
-                v["server_cpu_us_per_req"] = (server.cpu_seconds() - cpu0) * 1e6 / v["requests"]
-            results.add(case, workload, stack, rep, v)
-        except Exception as e:
-            results.add(case, workload, stack, rep, {"error": str(e)[-300:]})
+        one_run(results, case, workload, stack, rep, fn, server)
 
 
 NGINX_CONF = """
@@ -417,18 +419,8 @@ def measure_fresh(results, case, workload, stack, reps, start, fn, warmup=None):
             results.add(case, workload, stack, rep, {"error": f"server did not start: {e}"[-300:]})
             continue
         try:
-            if warmup:
-                try:
-                    warmup()
-                except Exception as e:
-                    log(f"  warm-up of {stack} failed: {e}")
-            cpu0 = srv.cpu_seconds()
-            v = timed(fn)
-            if v.get("requests"):
-                v["server_cpu_us_per_req"] = (srv.cpu_seconds() - cpu0) * 1e6 / v["requests"]
-            results.add(case, workload, stack, rep, v)
-        except Exception as e:
-            results.add(case, workload, stack, rep, {"error": str(e)[-300:]})
+            warm_up(stack, warmup)
+            one_run(results, case, workload, stack, rep, fn, srv)
         finally:
             srv.stop()
 

@@ -45,9 +45,7 @@ public final class HttpServer implements TcpHandler {
     private static final byte ROUTE_ECHO = HttpRequestParser.ROUTE_ECHO;
 
     private static final byte[] HELLO = "hello\n".getBytes(StandardCharsets.US_ASCII);
-    /** The whole answer to a keep-alive HTTP/1.1 {@code GET /}, as writeHead + HELLO would build it: one write. */
-    private static final byte[] HELLO_RESPONSE = ("HTTP/1.1 200 OK\r\nServer: strait\r\nContent-Type: text/plain"
-        + "\r\nContent-Length: " + HELLO.length + "\r\n\r\nhello\n").getBytes(StandardCharsets.US_ASCII);
+
     /** i mod 251 for i in [0, 251 + 64 KiB): a window at offset (i mod 251) is the body from byte i on. */
     private static final int PATTERN_SPAN = 65536;
     private static final UnsafeBuffer PATTERN = pattern();
@@ -71,7 +69,8 @@ public final class HttpServer implements TcpHandler {
     private final long[] streamEnd;
     private final int[] pendingStatus;  // error status to send once writable, or 0
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[512]);
-    private final UnsafeBuffer helloResponse = new UnsafeBuffer(HELLO_RESPONSE);
+    /** The whole answer to a keep-alive HTTP/1.1 {@code GET /}, built once by {@link #head}: one write each. */
+    private final UnsafeBuffer helloResponse;
     /**
      * POST /echo spill: request body bytes the send buffer could not take yet. Most HTTP clients send the whole
      * request before reading the response; echoing with TCP's backpressure alone would deadlock them once the body
@@ -110,6 +109,11 @@ public final class HttpServer implements TcpHandler {
         spill = new UnsafeBuffer[n];
         spillHead = new int[n];
         spillLen = new int[n];
+        final int headLength = head(200, HELLO.length, true, false, false);
+        final byte[] hello = new byte[headLength + HELLO.length];
+        scratch.getBytes(0, hello, 0, headLength);
+        System.arraycopy(HELLO, 0, hello, headLength, HELLO.length);
+        helloResponse = new UnsafeBuffer(hello);
     }
 
     private static UnsafeBuffer pattern() {
@@ -326,7 +330,7 @@ public final class HttpServer implements TcpHandler {
                     return false;
                 }
                 if (method[s] == 0 && !closeAfter[s] && !http10[s]) {
-                    engine.write(handle, helloResponse, 0, HELLO_RESPONSE.length); // the common case, prebuilt
+                    engine.write(handle, helloResponse, 0, helloResponse.capacity()); // the common case, prebuilt
                     break;
                 }
                 writeHead(handle, s, 200, HELLO.length);
@@ -442,6 +446,12 @@ public final class HttpServer implements TcpHandler {
     }
 
     private void writeHead(long handle, int s, int status, long length) {
+        final int p = head(status, length, route[s] == ROUTE_HELLO, closeAfter[s] || status >= 400, http10[s]);
+        engine.write(handle, scratch, 0, p);
+    }
+
+    /** A response head into {@code scratch}; returns its length. {@code length} < 0: chunked. */
+    private int head(int status, long length, boolean hello, boolean close, boolean http10) {
         int p = put(0, "HTTP/1.1 ");
         p = put(p, switch (status) {
             case 200 -> "200 OK";
@@ -451,20 +461,19 @@ public final class HttpServer implements TcpHandler {
             default -> "505 HTTP Version Not Supported";
         });
         p = put(p, "\r\nServer: strait\r\nContent-Type: ");
-        p = put(p, route[s] == ROUTE_HELLO && status == 200 ? "text/plain" : "application/octet-stream");
+        p = put(p, hello && status == 200 ? "text/plain" : "application/octet-stream");
         if (length >= 0) {
             p = put(p, "\r\nContent-Length: ");
             p = putDecimal(p, length);
         } else {
             p = put(p, "\r\nTransfer-Encoding: chunked");
         }
-        if (closeAfter[s] || status >= 400) {
+        if (close) {
             p = put(p, "\r\nConnection: close");
-        } else if (http10[s]) {
+        } else if (http10) {
             p = put(p, "\r\nConnection: keep-alive");
         }
-        p = put(p, "\r\n\r\n");
-        engine.write(handle, scratch, 0, p);
+        return put(p, "\r\n\r\n");
     }
 
     private int put(int p, String text) {
