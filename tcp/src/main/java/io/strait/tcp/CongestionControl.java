@@ -13,6 +13,7 @@ interface CongestionControl {
             : initialWindowSegments * mss;
         t.ssthresh = Integer.MAX_VALUE;
         t.bytesAckedCa = 0;
+        t.hsRoundEnd = t.sndMax;
     }
 
     /** New data acknowledged outside recovery. */
@@ -30,8 +31,11 @@ interface CongestionControl {
     /** Retransmission timeout (RFC 5681 §3.1 equation 4: ssthresh; cwnd = loss window of one segment). */
     void onRto(Tcb t, long nowNs);
 
-    /** RFC 5681 §3.1 equation 2 with appropriate byte counting (RFC 3465, L = 1 SMSS). */
+    /** cwnd never grows past this (an int window must not wrap after gigabytes without loss). */
+    int MAX_CWND = 1 << 30;
+
+    /** RFC 5681 §3.1 equation 2 with appropriate byte counting (RFC 3465, L = 1 SMSS), paced by HyStart++. */
     static void slowStart(final Tcb t, final int ackedBytes) {
-        t.cwnd += Math.min(ackedBytes, t.sndMss);
+        t.cwnd = (int) Math.min((long) t.cwnd + HyStart.increase(t, ackedBytes), MAX_CWND);
     }
 }

@@ -58,7 +58,11 @@ final class Cubic implements CongestionControl {
 
     @Override
     public void onEnterRecovery(final Tcb t, final long nowNs) {
+        final int cwnd = t.cwnd;
         reduce(t);
+        if (t.sackOn) {
+            t.cwnd = cwnd; // PRR (RFC 6937) brings cwnd down to ssthresh over the recovery
+        }
     }
 
     @Override

@@ -12,7 +12,7 @@ final class NewReno implements CongestionControl {
         t.bytesAckedCa += ackedBytes;
         if (t.bytesAckedCa >= t.cwnd) {
             t.bytesAckedCa -= t.cwnd;
-            t.cwnd += t.sndMss;
+            t.cwnd = Math.min(t.cwnd + t.sndMss, MAX_CWND);
         }
     }
 
@@ -20,9 +20,9 @@ final class NewReno implements CongestionControl {
     public void onEnterRecovery(final Tcb t, final long nowNs) {
         // RFC 5681 §3.1 equation 4: ssthresh = max(FlightSize / 2, 2*SMSS).
         t.ssthresh = Math.max(t.flight() / 2, 2 * t.sndMss);
-        // RFC 5681 §3.2 step 4 (RFC 6582 §3.2 step 2): cwnd = ssthresh + 3*SMSS (inflated; with SACK the
-        // engine uses pipe instead and this is just ssthresh).
-        t.cwnd = t.sackOn ? t.ssthresh : t.ssthresh + 3 * t.sndMss;
+        // RFC 5681 §3.2 step 4 (RFC 6582 §3.2 step 2): cwnd = ssthresh + 3*SMSS (inflated; with SACK, PRR
+        // (RFC 6937) sets cwnd on every ACK of the recovery instead).
+        t.cwnd = t.sackOn ? t.cwnd : t.ssthresh + 3 * t.sndMss;
         t.bytesAckedCa = 0;
     }
 

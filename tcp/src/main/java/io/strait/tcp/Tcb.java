@@ -66,11 +66,12 @@ final class Tcb {
     int rcvHead;
     int rcvLen;
 
-    // Out-of-order ranges [oooL, oooR) beyond RCV.NXT, data kept in the receive ring at its position.
-    int oooCount;
-    final int[] oooL = new int[MAX_OOO_RANGES];
-    final int[] oooR = new int[MAX_OOO_RANGES];
-    int oooLatest = -1;
+    // Out-of-order ranges beyond RCV.NXT, data kept in the receive ring at its position.
+    final RangeSet ooo = new RangeSet(MAX_OOO_RANGES);
+    /** RFC 2883: a duplicate segment arrived; the next ACK reports [dsackL, dsackR) first. */
+    boolean dsackPending;
+    int dsackL;
+    int dsackR;
     boolean rcvFinPending;
     int rcvFinSeq;
 
@@ -94,12 +95,17 @@ final class Tcb {
     boolean rtoTsFloorSet;
 
     // Congestion control (RFC 5681, 6582, 6675, 9438).
+    /** RFC 7661 / Linux's is_cwnd_limited: the window was the limit during this round (cwnd may grow). */
+    boolean cwndLimited;
+    long lastSendNs;
     int cwnd;
     int ssthresh;
     int dupAcks;
     boolean inRecovery;
     int recover;
-    int highRxt;
+    /** RTO recovery (Linux's TCP_CA_Loss): every outstanding segment was marked lost, resent in slow start. */
+    boolean inLoss;
+    /** NewReno without SACK: the lost segment at SND.UNA goes out once regardless of cwnd (RFC 6582 §3.2). */
     boolean rtxAtUna;
     int bytesAckedCa;
     long cubicEpochNs;
@@ -108,19 +114,62 @@ final class Tcb {
     double cubicK;
     double cubicWEstSeg;
 
+    // RFC 6937 Proportional Rate Reduction.
+    long prrDelivered;
+    long prrOut;
+    int recoverFs;
+
+    // Undo of spurious reductions (RFC 3708 D-SACK, RFC 3522 Eifel with timestamps, as Linux).
+    int priorCwnd;
+    int priorSsthresh;
+    int undoRetrans;
+    int retransStampTs;
+    boolean retransStampSet;
+    boolean undoPossible;
+
+    // RFC 9406 HyStart++ (rounds end when SND.UNA passes hsRoundEnd).
+    int hsRoundEnd;
+    long hsLastRoundMinRttNs;
+    long hsCurRoundMinRttNs;
+    int hsSamples;
+    boolean hsCss;
+    long hsCssBaselineNs;
+    int hsCssRounds;
+
+    // RFC 8985 RACK: the most recently sent segment delivered, its RTT, reordering state, the reorder timer.
+    boolean rackValid;
+    long rackXmitNs;
+    int rackEndSeq;
+    long rackRttNs;
+    int rackFack;
+    boolean reorderingSeen;
+    int reoWndMult;
+    int reoWndPersist;
+    boolean dsackRoundActive;
+    int dsackRoundSeq;
+    long minRttNs;
+    long minRttStampNs;
+    long reoDeadlineNs = Long.MAX_VALUE;
+    /** Bytes of segments marked lost and not yet sent again (Linux's lost_out less retrans_out). */
+    int lostBytes;
+    /** The last D-SACK block received. */
+    int dsackInL;
+    int dsackInR;
+
+    // The per-segment transmit record (SentSegments): a ring in the slab chunk.
+    int segBase;
+    int segHead;
+    int segCount;
+
     // RFC 8985 §7 Tail Loss Probe: tlpArmed = rtxDeadlineNs holds the PTO, not the RTO; tlpOut = a probe is out
     // (one per episode); tlpSeq = where that probe started.
     boolean tlpArmed;
     boolean tlpOut;
     int tlpSeq;
-    /** RFC 8985 §6.2, reduced to the first hole: when the data at SND.UNA was last sent, and the last resend. */
-    long rxtUnaNs;
-    long lastRxtNs;
+    boolean tlpRetransmit;
 
     // SACK scoreboard (RFC 6675 §3), merged ranges of SACKed sequence space above SND.UNA.
-    int sackCount;
-    final int[] sackL = new int[MAX_SACK_RANGES];
-    final int[] sackR = new int[MAX_SACK_RANGES];
+    final RangeSet sacked = new RangeSet(MAX_SACK_RANGES);
 
     // ACK policy.
     boolean ackNow;
@@ -150,6 +199,7 @@ final class Tcb {
 
     Tcb(final int slot) {
         this.slot = slot;
+        reset();
     }
 
     long handle() {
@@ -174,8 +224,9 @@ final class Tcb {
         irs = rcvNxt = rcvWnd = rcvAdvEdge = 0;
         chunk = -1;
         sndBase = sndBufSeq = sndHead = sndLen = rcvBase = rcvHead = rcvLen = 0;
-        oooCount = 0;
-        oooLatest = -1;
+        ooo.clear();
+        dsackPending = false;
+        dsackL = dsackR = 0;
         rcvFinPending = false;
         rcvFinSeq = 0;
         tsRecent = lastAckSent = tsOffset = 0;
@@ -187,14 +238,33 @@ final class Tcb {
         retransmits = 0;
         rtoTsFloor = 0;
         rtoTsFloorSet = false;
-        cwnd = ssthresh = dupAcks = recover = highRxt = bytesAckedCa = 0;
-        inRecovery = rtxAtUna = false;
-        tlpArmed = tlpOut = false;
+        cwnd = ssthresh = dupAcks = recover = bytesAckedCa = 0;
+        cwndLimited = false;
+        lastSendNs = 0;
+        inRecovery = inLoss = rtxAtUna = false;
+        prrDelivered = prrOut = 0;
+        recoverFs = 0;
+        priorCwnd = priorSsthresh = undoRetrans = retransStampTs = 0;
+        retransStampSet = undoPossible = false;
+        hsRoundEnd = hsSamples = hsCssRounds = 0;
+        hsLastRoundMinRttNs = hsCurRoundMinRttNs = Long.MAX_VALUE;
+        hsCss = false;
+        hsCssBaselineNs = 0;
+        rackValid = reorderingSeen = dsackRoundActive = false;
+        rackXmitNs = rackRttNs = 0;
+        rackEndSeq = rackFack = dsackRoundSeq = 0;
+        reoWndMult = 1;
+        reoWndPersist = 0;
+        minRttNs = Long.MAX_VALUE;
+        minRttStampNs = 0;
+        reoDeadlineNs = Long.MAX_VALUE;
+        lostBytes = dsackInL = dsackInR = 0;
+        segBase = segHead = segCount = 0;
+        tlpArmed = tlpOut = tlpRetransmit = false;
         tlpSeq = 0;
-        rxtUnaNs = lastRxtNs = 0;
         cubicEpochNs = 0;
         cubicWmaxSeg = cubicLastWmaxSeg = cubicK = cubicWEstSeg = 0;
-        sackCount = 0;
+        sacked.clear();
         ackNow = false;
         unackedBytes = 0;
         rtxDeadlineNs = delAckDeadlineNs = persistDeadlineNs = keepaliveDeadlineNs = closeDeadlineNs = Long.MAX_VALUE;

@@ -130,8 +130,11 @@ public final class TcpConfig {
         boolean ackEverySecondSegment = true;
         /** RFC 8985 §7: Tail Loss Probe, on as in Linux. */
         boolean tailLossProbe = true;
-        /** RFC 8985 §7.2 leaves the PTO floor open; as Linux: 10 ms (covers timer granularity and jitter). */
-        long tlpMinNs = 10_000_000L;
+        /**
+         * RFC 8985 §7.2 leaves the PTO floor open; as Linux (TCP_TIMEOUT_MIN, added to 2·SRTT): 2 ms. A flight of
+         * one segment waits for WCDelAckT (200 ms) instead.
+         */
+        long tlpMinNs = 2_000_000L;
         boolean nagle = false;
         boolean keepalive = false;
         /** RFC 1122 §4.2.3.6: no less than two hours by default. */

@@ -38,11 +38,25 @@ public final class TcpCounters {
     public final AtomicCounter sackRetransmits;
     /** RFC 8985 §7 tail loss probes sent. */
     public final AtomicCounter tlpProbes;
-    /** Recoveries started by RFC 5827 early retransmit or by a SACKed loss probe rather than DupThresh. */
-    public final AtomicCounter earlyRecoveries;
     /** Retransmissions found lost in recovery (RFC 8985 §6.2 time rule) and sent again without waiting for the RTO. */
     public final AtomicCounter lostRetransmits;
     public final AtomicCounter rtoExpiries;
+    /** Bytes sent again (all causes). */
+    public final AtomicCounter retransmittedBytes;
+    /** Bytes RACK marked lost by time (RFC 8985 §6.2). */
+    public final AtomicCounter rackLost;
+    /** D-SACK blocks received (RFC 2883) and sent. */
+    public final AtomicCounter dsacksIn;
+    public final AtomicCounter dsacksOut;
+    /** Window reductions undone as spurious (D-SACK or Eifel). */
+    public final AtomicCounter undos;
+    /** Window reductions after a retransmitted loss probe repaired a loss (RFC 8985 §7.4). */
+    public final AtomicCounter tlpRecoveries;
+    /** RACK reordering-timer expiries (RFC 8985 §6.3). */
+    public final AtomicCounter reorderTimeouts;
+    /** The configured floors (gauges, microseconds): RTO minimum and TLP floor. */
+    public final AtomicCounter rtoMinUs;
+    public final AtomicCounter tlpMinUs;
     public final AtomicCounter persistProbes;
     public final AtomicCounter keepaliveProbes;
     public final AtomicCounter timeouts;
@@ -90,9 +104,17 @@ public final class TcpCounters {
         fastRetransmits = m.newCounter(p + "fast_retransmits");
         sackRetransmits = m.newCounter(p + "sack_retransmits");
         tlpProbes = m.newCounter(p + "tlp_probes");
-        earlyRecoveries = m.newCounter(p + "early_recoveries");
         lostRetransmits = m.newCounter(p + "lost_retransmits");
         rtoExpiries = m.newCounter(p + "rto_expiries");
+        retransmittedBytes = m.newCounter(p + "retransmitted_bytes");
+        rackLost = m.newCounter(p + "rack_lost_bytes");
+        dsacksIn = m.newCounter(p + "dsacks_in");
+        dsacksOut = m.newCounter(p + "dsacks_out");
+        undos = m.newCounter(p + "undos");
+        tlpRecoveries = m.newCounter(p + "tlp_recoveries");
+        reorderTimeouts = m.newCounter(p + "rack_reorder_timeouts");
+        rtoMinUs = m.newCounter(p + "rto_min_us");
+        tlpMinUs = m.newCounter(p + "tlp_min_us");
         persistProbes = m.newCounter(p + "persist_probes");
         keepaliveProbes = m.newCounter(p + "keepalive_probes");
         timeouts = m.newCounter(p + "timeouts");

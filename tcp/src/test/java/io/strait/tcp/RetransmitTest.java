@@ -75,7 +75,8 @@ class RetransmitTest {
         assertEquals(2, rtx.size(), () -> "got " + rtx);
         expect(rtx.get(0), ACK, b, s.peerSeq);
         expect(rtx.get(1), ACK, b + 2000, s.peerSeq);
-        assertEquals(1, s.counter("sack_retransmits"));
+        assertEquals(2, s.counter("sack_retransmits"), "both holes, found lost by RACK (RFC 8985 §6.2)");
+        assertEquals(2000, s.counter("rack_lost_bytes"));
         s.peerAck = b + 5000;
         assertEquals(List.of(), s.send(s.seg()));
         s.finishAndCheckLeaks();
@@ -113,10 +114,10 @@ class RetransmitTest {
     void tailLossProbe() {
         final Harness s = sackPeer();
         final int b = fiveSegmentsOut(s);
-        // PTO = max(2·SRTT, 10 ms floor); the handshake's RTT sample here is 0.
-        assertEquals(List.of(), s.advance(9 * MS));
-        final CapturedSegment probe = one(s.advance(MS));
-        expect(probe, ACK, b + 4000, s.peerSeq);
+        // PTO = 2·SRTT + 2 ms (Linux's floor, TCP_TIMEOUT_MIN); the handshake's RTT sample here is 0.
+        assertEquals(List.of(), s.advance(MS + MS / 2));
+        final CapturedSegment probe = one(s.advance(MS / 2));
+        expect(probe, ACK | PSH, b + 4000, s.peerSeq); // the last segment again, with its PSH
         assertEquals(1000, probe.payload().length);
         assertEquals(1, s.counter("tlp_probes"));
         // One probe per episode: the next event is the RTO, 200 ms after the probe, from SND.UNA.
@@ -131,18 +132,19 @@ class RetransmitTest {
     void sackedProbeStartsRecovery() {
         final Harness s = sackPeer();
         final int b = fiveSegmentsOut(s);
-        s.advance(10 * MS); // the probe: [b+4000, b+5000)
-        // One SACK of 1000 bytes is below DupThresh (RFC 6675 IsLost), but it covers the probe.
+        s.advance(2 * MS); // the probe: [b+4000, b+5000)
+        // One SACK of 1000 bytes is below DupThresh (RFC 6675 IsLost), but it covers the probe: by RACK's time
+        // order (RFC 8985 §6.2) everything sent before the probe, two SRTTs earlier, is lost.
         final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 4000, b + 5000));
         assertFalse(rtx.isEmpty(), "recovery starts on the first ACK");
         expect(rtx.get(0), ACK, b, s.peerSeq);
-        assertEquals(1, s.counter("early_recoveries"));
+        assertEquals(4000, s.counter("rack_lost_bytes"));
         assertEquals(1, s.counter("fast_retransmits"));
         ackAllAndCheckLeaks(s, b + 5000);
     }
 
     @Test
-    @DisplayName("RFC 5827 §3.2: two segments out, nothing new to send, the second SACKed: retransmit the first now")
+    @DisplayName("RFC 8985 §6.2 (and RFC 5827 §3.2): two segments out, the second SACKed: retransmit the first now")
     void earlyRetransmit() {
         final Harness s = sackPeer();
         s.write(bytes(2000, 1));
@@ -151,7 +153,8 @@ class RetransmitTest {
         final CapturedSegment rtx = one(s.send(s.seg().sack(b + 1000, b + 2000)));
         expect(rtx, ACK, b, s.peerSeq);
         assertEquals(1000, rtx.payload().length);
-        assertEquals(1, s.counter("early_recoveries"));
+        assertEquals(1000, s.counter("rack_lost_bytes"), "RFC 8985 §6.2 subsumes early retransmit");
+        assertEquals(1, s.counter("fast_retransmits"));
         s.peerAck = b + 2000;
         assertEquals(List.of(), s.send(s.seg()));
         s.finishAndCheckLeaks();
@@ -162,7 +165,7 @@ class RetransmitTest {
     void rtoKeepsScoreboard() {
         final Harness s = sackPeer();
         final int b = fiveSegmentsOut(s);
-        s.advance(10 * MS); // loss probe (last segment)
+        s.advance(2 * MS); // loss probe (last segment)
         // The receiver holds [b+2000, b+3000) only: one block, no recovery (a probe-SACK would be [b+4000, ...)).
         assertEquals(List.of(), s.send(s.seg().sack(b + 2000, b + 3000)));
         final List<CapturedSegment> rto = s.advance(200 * MS);

@@ -1,0 +1,188 @@
+package io.strait.tcp;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The engine's TCBs: a fixed pool of slots with generations (a stale handle is caught), the four-tuple table,
+ * one slab chunk per connection (send ring, receive ring, transmit record), and the TIME_WAIT list that is reaped
+ * oldest first when the pool runs dry. Single-threaded.
+ */
+final class TcbPool {
+    final Tcb[] tcbs;
+    final ConnectionTable table;
+    private final int[] freeSlots;
+    private int freeCount;
+    /** TIME_WAIT TCBs, oldest first (slot, generation). */
+    private final int[] timeWaitSlots;
+    private final int[] timeWaitGenerations;
+    private int timeWaitHead;
+    private int timeWaitCount;
+    private final BufferSlab slab;
+    private final int sndCap;
+    private final int rcvCap;
+    private final TcpCounters c;
+    private final Timers timers;
+    private final Listeners listeners;
+    private final SentSegments log;
+
+    TcbPool(final TcpConfig cfg, final TcpCounters c, final Listeners listeners) {
+        final int n = cfg.maxConnections;
+        this.c = c;
+        this.listeners = listeners;
+        tcbs = new Tcb[n];
+        freeSlots = new int[n];
+        timeWaitSlots = new int[n];
+        timeWaitGenerations = new int[n];
+        for (int i = 0; i < n; i++) {
+            tcbs[i] = new Tcb(i);
+            freeSlots[i] = n - 1 - i;
+        }
+        freeCount = n;
+        table = new ConnectionTable(n);
+        sndCap = cfg.sendBufferBytes;
+        rcvCap = cfg.receiveBufferBytes;
+        final int records = SentSegments.capacityFor(sndCap);
+        slab = new BufferSlab(n, sndCap + rcvCap + records * SentSegments.RECORD_BYTES);
+        log = new SentSegments(slab.buffer(), records);
+        timers = new Timers(tcbs, cfg.timerTickNs);
+    }
+
+    UnsafeBuffer slab() {
+        return slab.buffer();
+    }
+
+    SentSegments log() {
+        return log;
+    }
+
+    Timers timers() {
+        return timers;
+    }
+
+    int freeCount() {
+        return freeCount;
+    }
+
+    int inUse() {
+        return tcbs.length - freeCount;
+    }
+
+    int freeChunks() {
+        return slab.freeChunks();
+    }
+
+    int chunks() {
+        return slab.chunks();
+    }
+
+    /** A free TCB for the four-tuple (the caller checked {@link #freeCount()}), in the table, with its buffers. */
+    Tcb allocate(final int localIp, final int localPort, final int remoteIp, final int remotePort) {
+        final Tcb t = tcbs[freeSlots[--freeCount]];
+        t.localIp = localIp;
+        t.localPort = localPort;
+        t.remoteIp = remoteIp;
+        t.remotePort = remotePort;
+        t.chunk = slab.allocate();
+        t.sndBase = t.chunk;
+        t.rcvBase = t.chunk + sndCap;
+        t.segBase = t.chunk + sndCap + rcvCap;
+        log.reset(t);
+        table.put(localIp, localPort, remoteIp, remotePort, t.slot);
+        return t;
+    }
+
+    /** The four-tuple's TCB slot, or -1. */
+    int find(final int localIp, final int localPort, final int remoteIp, final int remotePort) {
+        return table.get(localIp, localPort, remoteIp, remotePort);
+    }
+
+    /** A live TCB the app holds, or null for a stale or foreign handle. */
+    Tcb lookup(final long handle) {
+        final int s = (int) handle;
+        if (s < 0 || s >= tcbs.length) {
+            return null;
+        }
+        final Tcb t = tcbs[s];
+        if (t.generation != (int) (handle >>> 32) || t.state == TcpState.CLOSED || !t.appAttached) {
+            return null;
+        }
+        return t;
+    }
+
+    static boolean alive(final Tcb t, final long h) {
+        return t.state != TcpState.CLOSED && t.handle() == h;
+    }
+
+    void setState(final Tcb t, final int s) {
+        if (t.state != s) {
+            c.stateChange(t.state, s);
+            t.state = s;
+        }
+    }
+
+    /** The handle dies (onClose once, if the app still holds it) and the TCB returns to the pool. */
+    void close(final Tcb t, final int reason) {
+        final boolean notify = t.appAttached;
+        final TcpHandler handler = t.handler;
+        final long h = t.handle();
+        free(t);
+        if (notify) {
+            handler.onClose(h, reason);
+        }
+    }
+
+    private void free(final Tcb t) {
+        timers.cancel(t);
+        table.remove(t.localIp, t.localPort, t.remoteIp, t.remotePort);
+        if (t.chunk >= 0) {
+            slab.release(t.chunk);
+        }
+        listeners.leaveBacklog(t);
+        setState(t, TcpState.CLOSED);
+        t.generation++;
+        t.reset();
+        freeSlots[freeCount++] = t.slot;
+    }
+
+    /** Remembers a TCB that entered TIME_WAIT, for {@link #reapTimeWait()}. */
+    void timeWaitEntered(final Tcb t) {
+        final int n = timeWaitSlots.length;
+        if (timeWaitCount == n) { // full of entries, most of them stale: forget the oldest
+            timeWaitHead = (timeWaitHead + 1) % n;
+            timeWaitCount--;
+        }
+        final int tail = (timeWaitHead + timeWaitCount) % n;
+        timeWaitSlots[tail] = t.slot;
+        timeWaitGenerations[tail] = t.generation;
+        timeWaitCount++;
+    }
+
+    /**
+     * The pool is empty: end the oldest connection still in TIME_WAIT before its 2 MSL are up. Deviation, as
+     * Linux (tcp_max_tw_buckets): TIME_WAIT is cut short and counted ({@code time_wait_recycled}) rather than
+     * refusing new connections. Its app handle is already dead.
+     */
+    void reapTimeWait() {
+        final int n = timeWaitSlots.length;
+        while (timeWaitCount > 0) {
+            final int slot = timeWaitSlots[timeWaitHead];
+            final int generation = timeWaitGenerations[timeWaitHead];
+            timeWaitHead = (timeWaitHead + 1) % n;
+            timeWaitCount--;
+            final Tcb t = tcbs[slot];
+            if (t.state == TcpState.TIME_WAIT && t.generation == generation && !t.appAttached) {
+                c.timeWaitRecycled.incrementRelease();
+                close(t, CloseReason.NORMAL);
+                return;
+            }
+        }
+    }
+
+    /** Makes room if it can; true when a slot is free. */
+    boolean ensureFree() {
+        if (freeCount == 0) {
+            reapTimeWait();
+        }
+        return freeCount > 0;
+    }
+}
