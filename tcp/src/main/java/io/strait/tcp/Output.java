@@ -132,6 +132,7 @@ final class Output {
             final boolean head = start == t.sndUna;
             final boolean forced = head && t.rtxAtUna;
             if (!forced && t.cwnd - pipe < Math.min(end - start, maxSeg)) {
+                t.cwndLimited = true; // RFC 7661: lost data waits for the window, which may grow
                 break;
             }
             if (!head && !Seq.lt(start, t.sndUna + t.sndWnd)) {

@@ -87,6 +87,9 @@ public final class TcpConfig {
         if (windowScaleShift < 0 || windowScaleShift > 14) {
             throw new IllegalArgumentException("windowScaleShift must be 0..14 (RFC 7323 §2.3)");
         }
+        if (rtoMinNs <= 0 || rtoMinNs > rtoMaxNs || rtoInitialNs <= 0 || tlpMinNs < 0) {
+            throw new IllegalArgumentException("0 < rtoMinNs <= rtoMaxNs, rtoInitialNs > 0 and tlpMinNs >= 0 required");
+        }
         if (Long.bitCount(timerTickNs) != 1) {
             throw new IllegalArgumentException("timerTickNs must be a power of two");
         }

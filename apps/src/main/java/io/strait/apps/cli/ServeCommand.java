@@ -28,7 +28,7 @@ final class ServeCommand {
         usage: strait serve --app echo|discard|http [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
-                            [--cc newreno|cubic] [--msl-ms MS] [--pcap FILE]
+                            [--cc newreno|cubic] [--msl-ms MS] [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
           echo     writes back every byte it receives until the peer closes (default port 7)
           discard  reads and drops everything (default port 9)
@@ -37,7 +37,9 @@ final class ServeCommand {
           --dev takes any DPDK device: a PCI address, net_af_packet0,iface=X, net_af_xdp0,iface=X,
           net_memif0,role=server,socket=PATH, net_tap0, net_ring0.
           TCP: --max-connections per core (12288), send and receive buffer per connection (64 KB), congestion
-          control (newreno), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s).
+          control (newreno), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s), minimum RTO (200 ms) and
+          tail-loss-probe floor added to 2 SRTT (2 ms), both as Linux; `strait stat` shows them (rto_min_us,
+          tlp_min_us).
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
           Prints a line beginning with READY when it accepts connections; SIGINT or SIGTERM stops it cleanly,
@@ -53,7 +55,8 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms", "--pcap", "--impair"), Set.of("--hugepages"));
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair"),
+            Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http is required");
@@ -127,6 +130,8 @@ final class ServeCommand {
             .sendBufferBytes(bufferBytes)
             .receiveBufferBytes(bufferBytes)
             .mslNs(a.getInt("--msl-ms", 30_000, 1, 600_000) * 1_000_000L)
+            .rtoMinNs(a.getInt("--rto-min-ms", 200, 1, 60_000) * 1_000_000L)
+            .tlpMinNs(a.getInt("--tlp-min-ms", 2, 0, 60_000) * 1_000_000L)
             .congestionControl(switch (cc) {
                 case "newreno" -> TcpConfig.CC_NEWRENO;
                 case "cubic" -> TcpConfig.CC_CUBIC;

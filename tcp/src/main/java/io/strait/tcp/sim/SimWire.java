@@ -2,6 +2,8 @@ package io.strait.tcp.sim;
 
 import io.strait.tcp.SegmentSink;
 import io.strait.tcp.TcpEngine;
+import io.strait.tcp.wire.TcpHeader;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -13,7 +15,8 @@ import java.util.function.BooleanSupplier;
  * A seeded, simulated wire between two engines (A and B), with a {@link FaultPlan}. Each side's output goes
  * through {@link #sinkA()} / {@link #sinkB()}; {@link #step()} moves the {@link VirtualClock} to the next event
  * (the earliest of the next delivery and both engines' {@link TcpEngine#nextDeadlineNs()}), delivers what is due
- * and polls both engines. Same seed, same run: everything is deterministic.
+ * and polls both engines. Same seed, same run: everything is deterministic. A {@link Tap} sees every segment put on
+ * the wire (with its fate) and every delivery, so a test can check a protocol property from outside the engines.
  */
 public final class SimWire {
     private final SplittableRandom random;
@@ -24,12 +27,36 @@ public final class SimWire {
     private final Side sideB = new Side();
     private final UnsafeBuffer rxBuffer = new UnsafeBuffer(new byte[65536]);
     private PcapWriter pcap;
+    private Tap tap;
     private long sequence;
     public long sent;
     public long lost;
     public long duplicated;
     public long corrupted;
     public long delivered;
+    /** Segments, and TCP payload bytes in them, the fault plan dropped (loss or partition), per direction. */
+    public long lostFromA;
+    public long lostFromB;
+    public long lostPayloadBytesFromA;
+    public long lostPayloadBytesFromB;
+
+    /**
+     * Observes the wire, on the thread that steps it. The buffer is only valid during the call; segments start at
+     * offset 0.
+     */
+    public interface Tap {
+        /**
+         * An engine put a segment on the wire (as written, before any corruption); {@code dropped}: the fault plan
+         * lost it (loss or partition).
+         */
+        default void onTransmit(long nowNs, int srcIp, int dstIp, DirectBuffer segment, int length,
+            boolean dropped) {
+        }
+
+        /** A segment is handed to the engine at {@code dstIp} now (after corruption, if any). */
+        default void onDeliver(long nowNs, int srcIp, int dstIp, DirectBuffer segment, int length) {
+        }
+    }
 
     public SimWire(final long seed, final FaultPlan plan, final VirtualClock clock) {
         this.random = new SplittableRandom(seed);
@@ -40,6 +67,11 @@ public final class SimWire {
     /** Record every segment put on the wire (after corruption) as raw IPv4. */
     public void pcap(final PcapWriter writer) {
         this.pcap = writer;
+    }
+
+    /** Installs (or with null removes) the observer of every transmission and delivery. */
+    public void tap(final Tap t) {
+        this.tap = t;
     }
 
     public void attach(final TcpEngine a, final int ipA, final TcpEngine b, final int ipB) {
@@ -83,6 +115,9 @@ public final class SimWire {
             rxBuffer.putBytes(0, p.data);
             final Side to = p.dstIp == sideB.ip ? sideB : sideA;
             delivered++;
+            if (tap != null) {
+                tap.onDeliver(now, p.srcIp, p.dstIp, rxBuffer, p.data.length);
+            }
             to.engine.onSegment(rxBuffer, 0, p.data.length, p.srcIp, p.dstIp, false, now, to);
         }
         sideA.engine.poll(now, sideA);
@@ -105,7 +140,21 @@ public final class SimWire {
         final long now = clock.nowNs();
         if (plan.partitioned(now) || random.nextDouble() < plan.loss) {
             lost++;
+            final int payload = length - ((buf.getByte(TcpHeader.DATA_OFFSET_OFFSET) & 0xF0) >>> 2);
+            if (srcIp == sideA.ip) {
+                lostFromA++;
+                lostPayloadBytesFromA += payload;
+            } else {
+                lostFromB++;
+                lostPayloadBytesFromB += payload;
+            }
+            if (tap != null) {
+                tap.onTransmit(now, srcIp, dstIp, buf, length, true);
+            }
             return;
+        }
+        if (tap != null) {
+            tap.onTransmit(now, srcIp, dstIp, buf, length, false);
         }
         final byte[] data = new byte[length];
         buf.getBytes(0, data);
