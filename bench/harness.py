@@ -136,6 +136,8 @@ class Server:
         return sum(stats[p][1] for p in pids if p in stats) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
+        if self.log.closed:  # already stopped (by the signal handler, then by a case's finally)
+            return
         if self in LIVE:
             LIVE.remove(self)
         if self.proc.poll() is None:
