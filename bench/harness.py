@@ -12,12 +12,17 @@ Cases
   memif  both ends bypass (Strait load <-> Strait echo/http over net_memif) against both ends kernel over loopback
          (sockperf, a Java NIO client/server pair, iperf3).
   floor  a minimal DPDK reflector in C over the same net_memif link, pinged by Strait's own ICMP client.
+  loss   loss recovery over the veth, the same random drop (nftables in the peer namespace, both directions) for
+         both stacks: a curl download from Strait http and from nginx, and a bidirectional echo stream
+         (bench/loss_client.py) into Strait echo and a Java NIO echo server, at loss rates 0 to 20% each way.
+         Not in the default set (about an hour at the defaults): `setup/bench --only loss`.
   jmh    the JMH suite (bench/run-jmh), short iterations.
   scale  per-core cost x cores against 10/25/100 GbE line rate, from this run's JMH figures.
 """
 import argparse
 import csv
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -55,12 +60,12 @@ def die(msg):
     sys.exit(1)
 
 
-def run(argv, timeout=600, check=True, ns=False, cpu=None, env=None):
+def run(argv, timeout=600, check=True, ns=False, cpu=None, env=None, stdin=None):
     if cpu is not None:
         argv = ["taskset", "-c", cpu] + argv
     if ns:
         argv = ["ip", "netns", "exec", NS] + argv
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, input=stdin)
     if check and p.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}: {p.stderr.strip()[-800:]}")
     return p
@@ -131,6 +136,8 @@ class Server:
         return sum(stats[p][1] for p in pids if p in stats) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
+        if self.log.closed:  # already stopped (by the signal handler, then by a case's finally)
+            return
         if self in LIVE:
             LIVE.remove(self)
         if self.proc.poll() is None:
@@ -256,6 +263,8 @@ class Results:
             return
         shown = [f"{k}={values[k]:.1f}" for k in ("rps", "bytes_per_s", "p50_us", "p99_us", "server_cpu_us_per_req")
                  if values.get(k) is not None]
+        shown += [f"{k}={values[k]:.2f}" for k in ("seconds", "retrans_per_mb", "rto_per_mb", "drop_in_pct",
+                                                   "drop_out_pct") if values.get(k) is not None]
         log(f"  {case}/{workload} {stack} #{rep}: {' '.join(shown)}")
 
     def median(self, case, workload, stack, metric):
@@ -520,6 +529,312 @@ def case_floor(results, args, tmp):
                   lambda: strait_ping(state["dev"], f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Loss recovery: the same random drop for both stacks
+# ---------------------------------------------------------------------------------------------------------------
+
+LOSS_RATES = (0.0, 0.001, 0.005, 0.02, 0.05, 0.10, 0.20)
+LOSS_RATES_QUICK = (0.0, 0.005, 0.05)
+LOSS_TABLE = "straitloss"
+LOSS_CLIENT = os.path.join(ROOT, "bench", "loss_client.py")
+# What each stack counts around a run, under one name per column (per MB of the workload's payload). Linux: the
+# servers' namespace (the root one), from /proc/net/snmp and /proc/net/netstat; Strait: `strait stat --json`.
+# tcp.retransmitted_bytes is read when the engine has it.
+LINUX_LOSS_COUNTERS = {"retrans": "Tcp:RetransSegs", "rto": "TcpExt:TCPTimeouts", "tlp": "TcpExt:TCPLossProbes",
+                       "fast": "TcpExt:TCPFastRetrans", "lost_retrans": "TcpExt:TCPLostRetransmit"}
+STRAIT_LOSS_COUNTERS = {"retrans": "tcp.retransmits", "rto": "tcp.rto_expiries", "tlp": "tcp.tlp_probes",
+                        "fast": "tcp.fast_retransmits", "lost_retrans": "tcp.lost_retransmits",
+                        "sack": "tcp.sack_retransmits", "retrans_bytes": "tcp.retransmitted_bytes"}
+LOSS_NGINX_CONF = """
+user root;
+worker_processes 1;
+daemon off;
+master_process on;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 1024; use epoll; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 300s;
+  server {{
+    listen {ip}:80 backlog=4096;
+    location /bytes/ {{ root {www}; default_type application/octet-stream; }}
+    location / {{ return 404; }}
+  }}
+}}
+"""
+
+
+CC_SYSCTL = "/proc/sys/net/ipv4/tcp_congestion_control"
+LOSS_CC_SAVED = []  # the root namespace's congestion control while --loss-linux-cc overrides it
+
+
+def linux_cc(name):
+    """Sets the root namespace's default congestion control (the Linux servers' sockets take it at accept) and
+    remembers the machine's own; linux_cc(None) puts that back."""
+    if name is None:
+        if LOSS_CC_SAVED:
+            with open(CC_SYSCTL, "w") as f:
+                f.write(LOSS_CC_SAVED.pop())
+        return
+    with open(CC_SYSCTL) as f:
+        old = f.read().strip()
+    if not LOSS_CC_SAVED:
+        LOSS_CC_SAVED.append(old)
+    try:
+        with open(CC_SYSCTL, "w") as f:
+            f.write(name)
+    except OSError as e:
+        raise RuntimeError(f"cannot set congestion control '{name}' ({e}); see "
+                           "/proc/sys/net/ipv4/tcp_available_congestion_control")
+
+
+def loss_impair(rate):
+    """Drops each packet from and to Strait's address with probability `rate`, in the peer namespace's input and
+    output hooks (so the same rule impairs a kernel server and Strait alike). A counting rule before each drop rule
+    gives the loss actually applied. No netem on this kernel: nftables' numgen is the random source."""
+    loss_clear()
+    n = round(rate * 1_000_000)
+    rules = f"""
+table inet {LOSS_TABLE} {{
+  chain rx {{
+    type filter hook input priority -300; policy accept;
+    ip saddr {VETH_IP} counter
+    ip saddr {VETH_IP} numgen random mod 1000000 < {n} counter drop
+  }}
+  chain tx {{
+    type filter hook output priority -300; policy accept;
+    ip daddr {VETH_IP} counter
+    ip daddr {VETH_IP} numgen random mod 1000000 < {n} counter drop
+  }}
+}}
+"""
+    run(["nft", "-f", "-"], ns=True, stdin=rules)
+
+
+def loss_clear():
+    run(["ip", "netns", "exec", NS, "nft", "delete", "table", "inet", LOSS_TABLE], check=False)
+
+
+def loss_drops():
+    """(seen, dropped) packet counts of the impairment, per direction: {'in': (..), 'out': (..)}; in = toward the
+    peer (sent by the server), out = from the peer."""
+    p = run(["nft", "-j", "list", "table", "inet", LOSS_TABLE], ns=True, check=False)
+    out = {"in": [0, 0], "out": [0, 0]}
+    if p.returncode != 0:
+        return out
+    for item in json.loads(p.stdout)["nftables"]:
+        rule = item.get("rule")
+        if not rule:
+            continue
+        side = "in" if rule["chain"] == "rx" else "out"
+        count = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
+        dropped = any("drop" in e for e in rule["expr"])
+        out[side][1 if dropped else 0] += count
+    return out
+
+
+def proc_net_counters(ns=False):
+    """Name:Field -> value from /proc/net/snmp and /proc/net/netstat of the harness's namespace or the peer's. Read
+    directly rather than through nstat, whose history file would make the deltas depend on earlier calls."""
+    p = run(["cat", "/proc/net/snmp", "/proc/net/netstat"], ns=ns)
+    lines = p.stdout.splitlines()
+    out = {}
+    for head, vals in zip(lines[0::2], lines[1::2]):  # "Tcp: Name ..." then "Tcp: value ..."
+        h, v = head.split(), vals.split()
+        for name, val in zip(h[1:], v[1:]):
+            out[f"{h[0].rstrip(':')}:{name}"] = int(val)
+    return out
+
+
+def strait_counters(srv):
+    try:
+        p = run([STRAIT, "stat", "--json", "--pid", str(srv.proc.pid)], cpu=CLIENT_CPU, timeout=60)
+        return json.loads(p.stdout.strip().splitlines()[-1])["counters"]
+    except (RuntimeError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as e:
+        log(f"  strait stat failed: {e}")
+        return None
+
+
+def counter_value(counters, name):
+    """A counter by name: the total if `strait stat` printed one, else the sum of the per-core coreN.name."""
+    if counters is None:
+        return None
+    if name in counters:
+        return counters[name]
+    per_core = [v for k, v in counters.items() if k.endswith("." + name)]
+    return sum(per_core) if per_core else None
+
+
+def curl_download(url, nbytes, sha256, path, timeout):
+    """curl in the peer namespace on the client CPU; the time is curl's own time_total. A short, wrong or late body
+    is a failed run, not a time."""
+    p = run(["curl", "-sS", "--max-time", str(timeout), "-o", path, "-w", "%{http_code} %{size_download} "
+             "%{time_total}", url], ns=True, cpu=CLIENT_CPU, timeout=timeout + 30, check=False)
+    try:
+        code, size, secs = p.stdout.split()
+        size, secs = int(size), float(secs)
+    except ValueError:
+        raise RuntimeError(f"curl exited {p.returncode} with no summary: {p.stderr.strip()[-200:]}")
+    try:
+        if p.returncode == 28:
+            raise RuntimeError(f"timeout after {timeout} s ({size} of {nbytes} bytes)")
+        if p.returncode != 0:
+            raise RuntimeError(f"curl exited {p.returncode} after {size} of {nbytes} bytes: "
+                               f"{p.stderr.strip()[-200:]}")
+        if code != "200":
+            raise RuntimeError(f"HTTP {code}")
+        got = os.path.getsize(path)
+        if got != nbytes:
+            raise RuntimeError(f"short body: {got} of {nbytes} bytes")
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        if h.hexdigest() != sha256:
+            raise RuntimeError("wrong body: SHA-256 differs from the expected bytes (i mod 251)")
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+    return {"seconds": secs, "bytes_per_s": nbytes / secs, "requests": 1, "errors": 0}
+
+
+def echo_stream(nbytes, seed, timeout):
+    """bench/loss_client.py in the peer namespace on the client CPU: nbytes into the echo server on port 7 while
+    reading them back, every byte checked."""
+    p = run(["/usr/bin/python3", LOSS_CLIENT, VETH_IP, "7", str(nbytes), "--timeout", str(timeout), "--seed",
+             str(seed)], ns=True, cpu=CLIENT_CPU, timeout=timeout + 30, check=False)
+    try:
+        j = json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError(f"loss_client exited {p.returncode} with no result: {p.stderr.strip()[-200:]}")
+    if not j.get("equal"):
+        raise RuntimeError(j.get("error") or "echo differs")
+    return {"seconds": j["seconds"], "bytes_per_s": nbytes / j["seconds"], "requests": 1, "errors": 0}
+
+
+def loss_run(results, kind, stack, rate, rep, nbytes, timeout, holder, fn):
+    """One measured run under the current impairment: the time (or why it failed), and per MB of payload the
+    server stack's retransmissions, timeouts and loss probes, the peer kernel's own retransmissions, and the loss
+    the rule really applied each way."""
+    strait = stack.startswith("strait")
+    names = STRAIT_LOSS_COUNTERS if strait else LINUX_LOSS_COUNTERS
+
+    def snapshot():
+        c = strait_counters(holder["srv"]) if strait else proc_net_counters()
+        return {k: counter_value(c, n) if strait else c.get(n) for k, n in names.items()}
+    c0, p0, d0 = snapshot(), proc_net_counters(ns=True), loss_drops()
+    values = {"loss": rate, "bytes": nbytes, "timeout_s": timeout}
+    try:
+        values.update(timed(fn))
+    except Exception as e:
+        values["error"] = str(e)[-300:]
+    c1, p1, d1 = snapshot(), proc_net_counters(ns=True), loss_drops()
+    mb = nbytes / 1e6
+    for k in names:
+        if c0.get(k) is not None and c1.get(k) is not None:
+            values[f"{k}_per_mb"] = (c1[k] - c0[k]) / mb
+    values["client_retrans_per_mb"] = (p1["Tcp:RetransSegs"] - p0["Tcp:RetransSegs"]) / mb
+    values["client_rto_per_mb"] = (p1["TcpExt:TCPTimeouts"] - p0["TcpExt:TCPTimeouts"]) / mb
+    for side in ("in", "out"):
+        seen = d1[side][0] - d0[side][0]
+        if seen:
+            values[f"drop_{side}_pct"] = 100.0 * (d1[side][1] - d0[side][1]) / seen
+    results.add("loss", f"{kind} loss={rate:g}", stack, rep, values)
+    return not values.get("error")
+
+
+def loss_pattern(nbytes):
+    block = bytes(range(251))
+    return (block * (nbytes // 251 + 1))[:nbytes]
+
+
+def case_loss(results, args, tmp):
+    rates = args.loss_rates
+    timeout = args.loss_timeout
+    n_dl, n_echo = args.loss_bytes, args.loss_echo_bytes
+    www = os.path.join(tmp, "loss-www")
+    os.makedirs(os.path.join(www, "bytes"), exist_ok=True)
+    body = loss_pattern(n_dl)
+    with open(os.path.join(www, "bytes", str(n_dl)), "wb") as f:
+        f.write(body)
+    sha = hashlib.sha256(body).hexdigest()
+    del body
+    nginx_dir = os.path.join(tmp, "nginx-loss")
+    os.makedirs(nginx_dir, exist_ok=True)
+    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
+        f.write(LOSS_NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP, www=www))
+    shm = tempfile.mkdtemp(prefix="strait-loss-", dir="/dev/shm" if os.path.isdir("/dev/shm") else tmp)
+    url = f"http://{VETH_IP}/bytes/{n_dl}"
+    java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
+    extra = args.loss_strait_args.split()
+    starts = 0
+
+    def name(base):
+        nonlocal starts
+        starts += 1
+        return f"{base}-{starts}"
+    workloads = [
+        ("download", n_dl, lambda rep: curl_download(url, n_dl, sha, os.path.join(shm, "body"), timeout), [
+            ("nginx", True, lambda: Server(name("loss-nginx"), ["nginx", "-c", os.path.join(nginx_dir, "nginx.conf"),
+                                                                 "-p", nginx_dir], ready=None, host=VETH_IP, port=80,
+                                           logdir=tmp)),
+            ("strait af_packet", False, lambda: Server(name("loss-strait-http"), [
+                STRAIT, "serve", "--app", "http", "--cpus", SERVER_CPU] + extra, logdir=tmp))]),
+        ("echo", n_echo, lambda rep: echo_stream(n_echo, rep, timeout), [
+            ("java nio", True, lambda: Server(name("loss-nio-echo"), java + [
+                "io.strait.bench.kernel.NioEchoServer", "--port", "7", "--bind", VETH_IP], logdir=tmp)),
+            ("strait af_packet", False, lambda: Server(name("loss-strait-echo"), [
+                STRAIT, "serve", "--app", "echo", "--cpus", SERVER_CPU] + extra, logdir=tmp))]),
+    ]
+    try:
+        for kind, nbytes, fn, stacks in workloads:
+            for stack, kernel, start in stacks:
+                if ("linux" if kernel else "strait") not in args.loss_stacks:
+                    continue
+                log(f"loss: {kind} {nbytes} B, {stack}, loss {', '.join(f'{r:g}' for r in rates)}, "
+                    f"{args.loss_reps} run(s) each")
+                veth_address(kernel)
+                holder = {}
+                try:
+                    try:
+                        if kernel and args.loss_linux_cc:
+                            linux_cc(args.loss_linux_cc)
+                        holder["srv"] = start()
+                    except Exception as e:
+                        log(f"loss: {stack} did not start: {e}")
+                        for rate in rates:
+                            results.add("loss", f"{kind} loss={rate:g}", stack, 1,
+                                        {"loss": rate, "bytes": nbytes, "error": f"server did not start: {e}"[-300:]})
+                        continue
+                    loss_impair(0.0)
+                    warm_up(stack, lambda: fn(0))  # a JIT's warm-up, without loss
+                    for rate in rates:
+                        loss_impair(rate)
+                        for rep in range(1, args.loss_reps + 1):
+                            if not loss_run(results, kind, stack, rate, rep, nbytes, timeout, holder,
+                                            lambda: fn(rep)):
+                                # A stuck connection must not weigh on the next run: a fresh server, warmed up.
+                                holder["srv"].stop()
+                                loss_impair(0.0)
+                                holder["srv"] = start()
+                                warm_up(stack, lambda: fn(0))
+                                loss_impair(rate)
+                finally:
+                    loss_clear()
+                    if holder.get("srv"):
+                        holder["srv"].stop()
+                    linux_cc(None)
+                    veth_address(False)
+    finally:
+        loss_clear()
+        shutil.rmtree(www, ignore_errors=True)
+        shutil.rmtree(shm, ignore_errors=True)
+
+
 def jmh(selection, jmh_args, out, name, cpu=None, label=""):
     jdk = JAVA_ENV["JAVA_HOME"]
     flags = os.environ.get("STRAIT_JVM_FLAGS", "").split()
@@ -634,24 +949,36 @@ def fmt(v, metric):
     return f"{v:.1f}"
 
 
-def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed):
+def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed, loss=None):
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         keys = ["case", "workload", "stack", "rep", "rps", "bytes_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
-                "max_us", "server_cpu_us_per_req", "client_cpu_pct", "server_cpu_pct", "requests", "errors", "error"]
+                "max_us", "server_cpu_us_per_req", "client_cpu_pct", "server_cpu_pct", "requests", "errors", "error",
+                "loss", "bytes", "seconds", "timeout_s", "retrans_per_mb", "rto_per_mb", "tlp_per_mb", "fast_per_mb",
+                "lost_retrans_per_mb", "sack_per_mb", "retrans_bytes_per_mb", "client_retrans_per_mb",
+                "client_rto_per_mb", "drop_in_pct", "drop_out_pct"]
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
         for r in results.rows:
             w.writerow(r)
+    ran = {r["case"] for r in results.rows}
+    loss_only = ran == {"loss"}  # a `--only loss` run: no headline table or floor of other cases' n/a
     md = [f"# Strait benchmark run {started}", "",
-          f"Made by `setup/bench{' --quick' if args.quick else ''}` in {elapsed / 60:.1f} min: {args.reps} "
-          f"repetition(s) of {args.duration} s per case, medians with the spread (min..max) in brackets; server "
-          f"on CPU {SERVER_CPU}, client on CPU {CLIENT_CPU}. Every figure below was parsed from a tool's output "
-          "in this run (results.csv has each repetition).", "", "## Machine", ""]
+          f"Made by `setup/bench{' --quick' if args.quick else ''}{' --only loss' if loss_only else ''}` in "
+          f"{elapsed / 60:.1f} min: "
+          + ("" if loss_only else f"{args.reps} repetition(s) of {args.duration} s per case, ")
+          + f"medians with the spread (min..max) in brackets; server on CPU {SERVER_CPU}, client on CPU "
+          f"{CLIENT_CPU}. Every figure below was parsed from a tool's output in this run (results.csv has each "
+          "repetition).", "", "## Machine", ""]
     md += [f"- {k}: {v}" for k, v in machine.items()]
+    ratio_bars = []
+    if loss_only:
+        md += [""] + loss_section(results, out, loss)
+        with open(os.path.join(out, "report.md"), "w") as f:
+            f.write("\n".join(md))
+        return ratio_bars
     md += ["", "## Headline ratios (Strait against the kernel anchor, same run)", "",
            "| case | workload | metric | Strait | anchor | anchor value | ratio | target | met |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    ratio_bars = []
     for case, wl, metric, higher, anchors, strait, target_text, target in COMPARISONS:
         sv = results.median(case, wl, strait, metric)[0]
         best, best_v = None, None
@@ -682,6 +1009,7 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed)
            f"{'n/a' if not (floor and tcp) else f'{tcp / floor:.2f}x'} the floor (target <= 1.5x); Strait "
            f"answering the same ICMP ping: {fmt(icmp, 'p50_us')} us = "
            f"{'n/a' if not (floor and icmp) else f'{icmp / floor:.2f}x'} the floor.", ""]
+    md += loss_section(results, out, loss)
     for case in ("http", "memif", "floor"):
         wls = []
         for r in results.rows:
@@ -761,6 +1089,167 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed)
     return ratio_bars
 
 
+def loss_info(args):
+    """What the loss case's report states about its set-up (kept in run.json for --report)."""
+    try:
+        with open(CC_SYSCTL) as f:
+            cc = args.loss_linux_cc or f.read().strip()
+    except OSError:
+        cc = "?"
+    return {"bytes": args.loss_bytes, "echo_bytes": args.loss_echo_bytes, "reps": args.loss_reps,
+            "rates": args.loss_rates, "timeout_s": args.loss_timeout, "strait_args": args.loss_strait_args,
+            "linux_cc": cc}
+
+
+# (workload, Linux stack, what it is) of the loss case; Strait is "strait af_packet" in both.
+LOSS_WORKLOADS = [("download", "nginx", "curl downloads GET /bytes/N (time: curl's time_total)"),
+                  ("echo", "java nio", "bench/loss_client.py streams N bytes into the echo server while reading "
+                                       "them back (time: connect to last byte back)")]
+LOSS_STRAIT = "strait af_packet"
+
+
+def loss_target(kind, rate):
+    """The issue's time target for Strait/Linux at this loss rate, or None."""
+    if rate == 0:
+        return 1.1 if kind == "download" else None
+    return 1.2 if rate <= 0.10 else 1.5
+
+
+def loss_rows(results, kind, stack, rate):
+    return [r for r in results.rows if r["case"] == "loss" and r["workload"] == f"{kind} loss={rate:g}"
+            and r["stack"] == stack]
+
+
+def loss_stat(rows, metric):
+    """Median, min, max of a metric over the runs that succeeded."""
+    vals = [r[metric] for r in rows if not r.get("error") and r.get(metric) is not None]
+    if not vals:
+        return None, None, None
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def loss_section(results, out, info):
+    if not any(r["case"] == "loss" for r in results.rows):
+        return []
+    info = info or {}
+    md = ["## Loss recovery", "",
+          "The same random drop for both stacks: an nftables rule in the peer namespace (`numgen random`, input and "
+          "output hooks) drops each packet from and to 198.18.0.2 with the given probability, each way; the "
+          "drop column is what the rule really dropped (toward the peer / from the peer). Strait serves on "
+          "net_af_packet on strait0; the Linux servers listen on 198.18.0.2 on strait0 in the root namespace"
+          f" (congestion control {info.get('linux_cc', '?')}, autotuned buffers); server on CPU {SERVER_CPU}, "
+          f"client in the peer namespace on CPU {CLIENT_CPU}. Strait's `serve` arguments: "
+          f"`{info.get('strait_args') or 'defaults (as the http case: NewReno, 64 KB buffers per direction)'}`. "
+          f"Medians over the runs that finished ({info.get('reps', '?')} per cell), spread in brackets; a run that "
+          f"did not finish in {info.get('timeout_s', '?')} s or returned wrong bytes is counted as failed, not "
+          "timed. Retransmissions (segments) and timeouts (RTO expiries) per MB of payload, of the server's stack "
+          "(Linux: /proc/net/snmp and netstat deltas, RetransSegs and TCPTimeouts; Strait: tcp.retransmits and "
+          "tcp.rto_expiries). Targets: time ratio <= 1.2x at 0.1% to 10% loss, <= 1.5x at 20%, zero-loss download "
+          "<= 1.1x; Strait's RTOs per MB <= 1.5x Linux's.", ""]
+    met_count, target_count = 0, 0
+    for kind, linux, what in LOSS_WORKLOADS:
+        rates = sorted({r["loss"] for r in results.rows if r["case"] == "loss"
+                        and r["workload"].startswith(kind + " ") and r.get("loss") is not None})
+        if not rates:
+            continue
+        sizes = {r.get("bytes") for r in results.rows if r["case"] == "loss" and r["workload"].startswith(kind + " ")}
+        size = max(s for s in sizes if s) if any(sizes) else None
+        md += [f"### {kind}: {what}, N = {size / 1e6:g} MB" if size else f"### {kind}: {what}", "",
+               f"| loss each way | dropped % (to / from peer) | Linux ({linux}) s | Strait s | Strait/Linux | "
+               "target | met | retrans/MB Linux | retrans/MB Strait | RTO/MB Linux | RTO/MB Strait | RTO target met | "
+               "TLP/MB Linux | TLP/MB Strait | failed runs (Linux, Strait) |",
+               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for rate in rates:
+            lr, sr = loss_rows(results, kind, linux, rate), loss_rows(results, kind, LOSS_STRAIT, rate)
+            lt, st = loss_stat(lr, "seconds"), loss_stat(sr, "seconds")
+
+            def secs(t):
+                if t[0] is None:
+                    return "n/a"
+                return f"{t[0]:.2f}" if t[1] == t[2] else f"{t[0]:.2f} [{t[1]:.2f}..{t[2]:.2f}]"
+
+            def num(v):
+                return "n/a" if v is None else f"{v:.2f}" if v < 10 else f"{v:.0f}"
+            ratio = st[0] / lt[0] if st[0] and lt[0] else None
+            s_failed = sum(1 for r in sr if r.get("error"))
+            target = loss_target(kind, rate)
+            met = ""
+            if target:
+                target_count += 1
+                ok = ratio is not None and ratio <= target and s_failed == 0
+                met_count += ok
+                met = "yes" if ok else "no" + (f" ({s_failed} failed)" if s_failed else "")
+            l_rto, s_rto = loss_stat(lr, "rto_per_mb")[0], loss_stat(sr, "rto_per_mb")[0]
+            rto_met = ""
+            if rate > 0 and l_rto is not None and s_rto is not None:
+                target_count += 1
+                ok = s_rto <= 1.5 * l_rto
+                met_count += ok
+                rto_met = "yes" if ok else "no"
+            drops = []
+            for side in ("in", "out"):
+                m = loss_stat(lr + sr, f"drop_{side}_pct")[0]
+                drops.append("n/a" if m is None else f"{m:.2f}")
+
+            def failures(rows):
+                bad = [r["error"] for r in rows if r.get("error")]
+                if not bad:
+                    return f"0/{len(rows)}"
+                kinds = sorted({"timeout" if "timeout" in e else e[:40] for e in bad})
+                return f"{len(bad)}/{len(rows)} ({'; '.join(kinds)})"
+            md.append(f"| {rate * 100:g}% | {' / '.join(drops)} | {secs(lt)} | {secs(st)} | "
+                      f"{'n/a' if ratio is None else f'{ratio:.2f}x'} | "
+                      f"{'' if target is None else f'<= {target:g}x'} | {met} | "
+                      f"{num(loss_stat(lr, 'retrans_per_mb')[0])} | {num(loss_stat(sr, 'retrans_per_mb')[0])} | "
+                      f"{num(l_rto)} | {num(s_rto)} | {rto_met} | {num(loss_stat(lr, 'tlp_per_mb')[0])} | "
+                      f"{num(loss_stat(sr, 'tlp_per_mb')[0])} | {failures(lr)}, {failures(sr)} |")
+        md.append("")
+    md += [f"Targets met: {met_count} of {target_count}. results.csv has every run, with the peer kernel's own "
+           "retransmissions and timeouts per MB (client_retrans_per_mb, client_rto_per_mb) and the other counters "
+           "(fast, lost_retrans, sack, retrans_bytes where the stack has them).", ""]
+    if os.path.exists(os.path.join(out, "loss.png")):
+        md += ["![loss](loss.png)", ""]
+    return md
+
+
+def plot_loss(plt, results, out):
+    """loss.png: time against loss rate (symlog x), both stacks, one panel per workload; a run that never finished
+    at a rate is drawn as an x at the timeout."""
+    if not any(r["case"] == "loss" for r in results.rows):
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, (kind, linux, _) in zip(axes, LOSS_WORKLOADS):
+        for stack, color in ((linux, "tab:blue"), (LOSS_STRAIT, "tab:orange")):
+            rates = sorted({r["loss"] for r in results.rows if r["case"] == "loss" and r["stack"] == stack
+                            and r["workload"].startswith(kind + " ") and r.get("loss") is not None})
+            xs, ys, lo, hi, fx, fy = [], [], [], [], [], []
+            for rate in rates:
+                rows = loss_rows(results, kind, stack, rate)
+                m, a, b = loss_stat(rows, "seconds")
+                if m is None:
+                    fx.append(rate)
+                    fy.append(max((r.get("timeout_s") or 0) for r in rows) or 1)
+                    continue
+                xs.append(rate)
+                ys.append(m)
+                lo.append(m - a)
+                hi.append(b - m)
+            if xs:
+                ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, color=color, label=f"{stack}")
+            if fx:
+                ax.scatter(fx, fy, marker="x", s=60, color=color, label=f"{stack}: no run finished")
+        ax.set_xscale("symlog", linthresh=0.001)
+        ax.set_yscale("log")
+        ax.set_xlabel("loss probability each way (symlog)")
+        ax.set_ylabel("time (s, log; median, min..max)")
+        ax.set_title({"download": "curl download", "echo": "bidirectional echo stream"}[kind])
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "loss.png"), dpi=110)
+    plt.close(fig)
+
+
 def plots(results, out, ratio_bars):
     try:
         import matplotlib
@@ -780,6 +1269,9 @@ def plots(results, out, ratio_bars):
         fig.tight_layout()
         fig.savefig(os.path.join(out, "ratios.png"), dpi=110)
         plt.close(fig)
+    plot_loss(plt, results, out)
+    if not any(r["case"] in ("http", "memif") for r in results.rows):
+        return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     pcts = [("p50_us", 50), ("p90_us", 90), ("p99_us", 99), ("p999_us", 99.9)]
     for ax, (case, wl, title) in zip(axes, [("http", "wrk c1", "HTTP over veth, 1 connection (wrk)"),
@@ -823,6 +1315,8 @@ def machine_description():
             "h2load": version(["h2load", "--version"], r"nghttp2/(\S+)"),
             "sockperf": version(["sockperf", "--version"], r"version (\S+)"),
             "iperf3": version(["iperf3", "--version"], r"iperf (\S+)"),
+            "curl": version(["curl", "--version"], r"curl (\S+)"),
+            "nftables": version(["nft", "--version"], r"nftables v(\S+)"),
             "link": "veth pair strait0 / strait1 (peer namespace strait-peer), offloads off; net_memif between "
                     "two processes"}
 
@@ -841,7 +1335,7 @@ def rewrite_report(out):
                     if v != "":
                         values[k] = v
                     continue
-                values[k] = int(v) if k in ("rep", "requests", "errors") else float(v)
+                values[k] = int(v) if k in ("rep", "requests", "errors", "bytes") else float(v)
             results.rows.append(values)
     rows = []
     for name, label in (("jmh", ""), ("jmh-2threads", " [2 threads]")):
@@ -852,9 +1346,10 @@ def rewrite_report(out):
     args = argparse.Namespace(quick=run_info["quick"], reps=run_info["reps"], duration=run_info["duration"])
     scale = scaling(rows) if rows else None
     bars = write_report(results, out, args, run_info["machine"], rows, scale, run_info["started"],
-                        run_info["elapsed_s"])
+                        run_info["elapsed_s"], run_info.get("loss"))
     plots(results, out, bars)
-    write_report(results, out, args, run_info["machine"], rows, scale, run_info["started"], run_info["elapsed_s"])
+    write_report(results, out, args, run_info["machine"], rows, scale, run_info["started"], run_info["elapsed_s"],
+                 run_info.get("loss"))
     log(f"rewrote {out}/report.md")
     return 0
 
@@ -863,6 +1358,8 @@ def interrupted(signum, _frame):
     for srv in list(LIVE):
         srv.stop()
     veth_address(False)
+    loss_clear()
+    linux_cc(None)
     die(f"interrupted (signal {signum}); servers stopped")
 
 
@@ -873,26 +1370,64 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 repetition of 3 s, short JMH (a smoke run)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per case (default 3; 1 with --quick)")
     ap.add_argument("--duration", type=int, default=None, help="seconds per run (default 5; 3 with --quick)")
-    ap.add_argument("--only", default="http,memif,floor,jmh", help="comma list of cases: http,memif,floor,jmh")
+    ap.add_argument("--only", default="http,memif,floor,jmh",
+                    help="comma list of cases: http,memif,floor,jmh,loss (default all but loss)")
     ap.add_argument("--out", default=None, help="result folder (default bench/results/<UTC stamp>)")
     ap.add_argument("--report", default=None, metavar="DIR",
                     help="only rewrite DIR/report.md and the plots from DIR's results.csv and JMH JSON")
+    lo = ap.add_argument_group("the loss case (--only loss)")
+    lo.add_argument("--loss-bytes", type=int, default=50_000_000, help="bytes per download (default 50000000)")
+    lo.add_argument("--loss-echo-bytes", type=int, default=10_000_000,
+                    help="bytes streamed each way per echo run (default 10000000)")
+    lo.add_argument("--loss-reps", type=int, default=None, help="runs per stack and loss rate (default 5; 1 with "
+                    "--quick); the report gives their median")
+    lo.add_argument("--loss-rates", default=None, help="comma list of loss probabilities each way (default "
+                    f"{','.join(f'{r:g}' for r in LOSS_RATES)}; {','.join(f'{r:g}' for r in LOSS_RATES_QUICK)} "
+                    "with --quick)")
+    lo.add_argument("--loss-timeout", type=int, default=180, help="seconds before a run counts as a timeout "
+                    "(default 180)")
+    lo.add_argument("--loss-stacks", default="linux,strait",
+                    help="which side(s) to run: linux, strait or both (default linux,strait)")
+    lo.add_argument("--loss-linux-cc", default=None, metavar="NAME",
+                    help="congestion control of the Linux servers (root namespace's net.ipv4.tcp_congestion_control,"
+                    " restored after), e.g. cubic to match a loss-based sender (default: the machine's own)")
+    lo.add_argument("--loss-strait-args", default="", metavar="ARGS",
+                    help="extra `strait serve` arguments for the loss case, e.g. \"--buffer-kb 1024 --cc cubic\" "
+                    "(default none: as the http case starts it)")
     args = ap.parse_args()
     if args.report:
         return rewrite_report(args.report)
     args.reps = args.reps or (1 if args.quick else 3)
     args.duration = args.duration or (3 if args.quick else 5)
+    args.loss_reps = args.loss_reps or (1 if args.quick else 5)
+    try:
+        args.loss_rates = [float(x) for x in args.loss_rates.split(",")] if args.loss_rates else \
+            list(LOSS_RATES_QUICK if args.quick else LOSS_RATES)
+    except ValueError:
+        die(f"--loss-rates: '{args.loss_rates}' is not a comma list of probabilities such as 0,0.01,0.05")
+    if any(not 0 <= r < 1 for r in args.loss_rates):
+        die("--loss-rates: each rate must be in 0..1 (0.02 is 2% each way)")
+    if args.loss_reps < 1 or args.loss_bytes < 1 or args.loss_echo_bytes < 1 or args.loss_timeout < 1:
+        die("--loss-reps, --loss-bytes, --loss-echo-bytes and --loss-timeout must be positive")
+    args.loss_stacks = set(args.loss_stacks.split(","))
+    if not args.loss_stacks or args.loss_stacks - {"linux", "strait"}:
+        die("--loss-stacks: a comma list of linux and strait")
     cases = set(args.only.split(","))
-    unknown = cases - {"http", "memif", "floor", "jmh"}
+    unknown = cases - {"http", "memif", "floor", "jmh", "loss"}
     if unknown:
-        die(f"--only: unknown case(s) {', '.join(sorted(unknown))}; use http, memif, floor, jmh")
+        die(f"--only: unknown case(s) {', '.join(sorted(unknown))}; use http, memif, floor, jmh, loss")
     jdk = os.environ.get("STRAIT_JDK")
     if not jdk:
         die("STRAIT_JDK is not set: start the harness with setup/bench")
     JAVA_ENV["JAVA_HOME"] = jdk
     JAVA_ENV["PATH"] = os.path.join(jdk, "bin") + ":" + os.environ.get("PATH", "")
     os.environ["PATH"] = JAVA_ENV["PATH"]
-    for tool in ("wrk", "h2load", "nginx", "sockperf", "iperf3", "taskset"):
+    tools = {"taskset"}
+    for case, need in (("http", ("wrk", "h2load", "nginx")), ("memif", ("sockperf", "iperf3")),
+                       ("loss", ("curl", "nginx", "nft"))):
+        if case in cases:
+            tools.update(need)
+    for tool in sorted(tools):
         if shutil.which(tool) is None:
             die(f"{tool} is missing: run setup/install")
     if not os.path.exists(JAR):
@@ -916,17 +1451,24 @@ def main():
             case_floor(results, args, tmp)
         if "jmh" in cases:
             jmh_rows = case_jmh(results, args, out)
+        if "loss" in cases:
+            case_loss(results, args, tmp)
     finally:
         veth_address(False)
+        if "loss" in cases:
+            loss_clear()
+            linux_cc(None)
     scale = scaling(jmh_rows) if jmh_rows else None
     machine = machine_description()
     elapsed = time.time() - t0
+    loss = loss_info(args) if "loss" in cases else None
     with open(os.path.join(out, "run.json"), "w") as f:
         json.dump({"started": started, "elapsed_s": elapsed, "quick": args.quick, "reps": args.reps,
-                   "duration": args.duration, "machine": machine}, f, indent=1)
-    bars = write_report(results, out, args, machine, jmh_rows, scale, started, elapsed)
+                   "duration": args.duration, "machine": machine, "cases": sorted(cases),
+                   "loss": loss}, f, indent=1)
+    bars = write_report(results, out, args, machine, jmh_rows, scale, started, elapsed, loss)
     plots(results, out, bars)
-    write_report(results, out, args, machine, jmh_rows, scale, started, elapsed)
+    write_report(results, out, args, machine, jmh_rows, scale, started, elapsed, loss)
     os.makedirs(os.path.join(out, "logs"), exist_ok=True)
     for name in os.listdir(tmp):
         if name.endswith(".log"):
