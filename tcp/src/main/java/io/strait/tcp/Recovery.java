@@ -273,7 +273,12 @@ final class Recovery {
         HyStart.onLoss(t);
         cc.onEnterRecovery(t, nowNs);
         Prr.start(t, SackScoreboard.pipe(t) + t.lostBytes);
-        t.tlpArmed = false;
+        if (t.tlpArmed) {
+            // The timer held the probe deadline (RFC 8985 §7.2: no probe in recovery): it becomes the RTO again,
+            // or the PTO a few ms away would fire as a timeout in the middle of fast recovery.
+            t.tlpArmed = false;
+            t.rtxDeadlineNs = nowNs + t.rtoNs;
+        }
         c.fastRetransmits.incrementRelease();
     }
 
