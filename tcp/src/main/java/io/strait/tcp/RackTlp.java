@@ -101,7 +101,7 @@ final class RackTlp {
 
     /**
      * RFC 8985 §6.2 step 5: marks lost every outstanding segment sent before RACK.xmit_ts whose time is up, and
-     * sets the reorder timer for the earliest one still within the window (§6.3).
+     * sets the reorder timer to the largest remaining time of those still within the window (§6.2, as Linux).
      *
      * @return bytes newly marked lost
      */
@@ -146,13 +146,13 @@ final class RackTlp {
     /**
      * RFC 8985 §7.2: the probe timeout, or -1 when no probe may be sent (SACK off, no RTT yet, in recovery, a probe
      * already out this episode, after an RTO). PTO = 2·SRTT plus, as Linux, the floor {@code tlpMinNs} (WCDelAckT
-     * instead when one segment is in flight); never past the RTO.
+     * instead when one segment is in flight); at most the RTO (§7.2: the probe then goes at the RTO's time).
      */
     static long pto(final Tcb t, final int maxSeg, final long tlpMinNs) {
         if (!t.sackOn || !t.rttValid || t.inRecovery || t.inLoss || t.tlpOut || t.retransmits != 0) {
             return -1;
         }
-        long pto = 2 * t.srttNs + (t.flight() <= maxSeg ? WC_DEL_ACK_NS : tlpMinNs);
-        return pto < t.rtoNs ? pto : -1;
+        final long pto = 2 * t.srttNs + (t.flight() <= maxSeg ? WC_DEL_ACK_NS : tlpMinNs);
+        return Math.min(pto, t.rtoNs); // "If the RTO formula yields an earlier time, then use that time" (Linux)
     }
 }

@@ -45,14 +45,16 @@ final class Recovery {
                 markSacked(t, nowNs, echoTick);
             }
         }
+        final boolean dsackRetrans = (sackResult & SackScoreboard.DSACK) != 0 && t.undoRetrans > 0
+            && dsackOfRetransmission(t, priorUna);
         if (Seq.gt(ack, t.sndUna)) {
             cumulativeAck(t, s, ack, nowNs);
         }
         if ((sackResult & SackScoreboard.DSACK) != 0) {
             c.dsacksIn.incrementRelease();
             rack.onDsack(t);
-            if (t.undoRetrans > 0) {
-                t.undoRetrans--; // RFC 3708 §2 (as Linux tcp_check_dsack): one retransmission proved unnecessary
+            if (dsackRetrans) {
+                t.undoRetrans--; // RFC 3708 §2: one retransmission proved unnecessary
             }
         }
         final int acked = t.sndUna - priorUna;
@@ -122,6 +124,29 @@ final class Recovery {
                 cc.onAck(t, acked, nowNs); // RFC 7661: grow only while the window was the limit
             }
         }
+    }
+
+    /**
+     * RFC 3708 §2 (as Linux tcp_check_dsack and tcp_sacktag_one): does the D-SACK report a duplicate of a
+     * retransmission? Below the prior SND.UNA the records are gone: anything since recovery began counts; above
+     * it, a record it covers must have been retransmitted.
+     */
+    private boolean dsackOfRetransmission(final Tcb t, final int priorUna) {
+        final int l = t.dsackInL;
+        final int r = t.dsackInR;
+        if (Seq.le(r, priorUna)) {
+            return Seq.gt(r, t.undoMarker);
+        }
+        for (int i = 0; i < t.segCount; i++) {
+            final int a = log.at(t, i);
+            if (Seq.ge(log.start(a), r)) {
+                break;
+            }
+            if (Seq.gt(log.end(a), l) && (log.flags(a) & SentSegments.RETRANSMITTED) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isSynchronized(final Tcb t) {
@@ -266,6 +291,7 @@ final class Recovery {
         t.priorCwnd = t.cwnd;
         t.priorSsthresh = t.ssthresh;
         t.undoRetrans = 0;
+        t.undoMarker = t.sndUna;
         t.retransStampSet = false;
         t.undoPossible = true;
         t.inRecovery = true;
@@ -345,6 +371,7 @@ final class Recovery {
             t.priorSsthresh = t.inRecovery ? t.priorSsthresh : t.ssthresh;
             t.undoPossible = true;
             t.undoRetrans = 0;
+            t.undoMarker = t.sndUna;
             t.retransStampSet = false;
         }
         if (t.retransmits == 1) {

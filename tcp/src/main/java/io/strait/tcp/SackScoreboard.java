@@ -40,22 +40,20 @@ final class SackScoreboard {
                 firstBlock = 1;
             }
         }
-        final int before = t.sacked.sum();
         for (int b = firstBlock; b < s.sackCount; b++) {
             int l = s.sackLeft[b];
-            int r = s.sackRight[b];
+            final int r = s.sackRight[b];
+            // As Linux's tcp_is_sackblock_valid: a block ending beyond SND.MAX, or not ending above the cumulative
+            // ACK, or empty or inverted, is invalid; one starting below the ACK is clipped to it.
+            if (!Seq.lt(l, r) || Seq.gt(r, t.sndMax) || !Seq.gt(r, ack)) {
+                continue;
+            }
             if (Seq.lt(l, ack)) {
                 l = ack;
             }
-            if (Seq.gt(r, t.sndMax)) {
-                r = t.sndMax;
+            if (!t.sacked.covers(l, r) && t.sacked.add(l, r, true)) {
+                result |= NEWLY_SACKED;
             }
-            if (Seq.lt(l, r) && Seq.le(r - l, t.sndMax - ack)) {
-                t.sacked.add(l, r, true);
-            }
-        }
-        if (t.sacked.sum() > before) {
-            result |= NEWLY_SACKED;
         }
         return result;
     }

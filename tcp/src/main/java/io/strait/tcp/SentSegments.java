@@ -89,8 +89,12 @@ final class SentSegments {
             final int last = at(t, t.segCount - 1);
             if (t.segCount == capacity || Seq.lt(start, end(last))) {
                 // Full: the newest record grows. (A start below the last end cannot happen; merge defensively.)
+                final int f = flags(last);
+                if ((f & LOST) != 0) {
+                    t.lostBytes -= end(last) - start(last);
+                }
                 buf.putInt(last + END, Seq.max(end, end(last)));
-                buf.putInt(last + FLAGS, (flags(last) & ~(SACKED | LOST)) | (fin ? FIN : 0));
+                buf.putInt(last + FLAGS, (f & ~(SACKED | LOST)) | (fin ? FIN : 0));
                 buf.putLong(last + XMIT, nowNs);
                 return;
             }

@@ -123,6 +123,8 @@ final class Tcb {
     int priorCwnd;
     int priorSsthresh;
     int undoRetrans;
+    /** SND.UNA when the reduction began (Linux's undo_marker). */
+    int undoMarker;
     int retransStampTs;
     boolean retransStampSet;
     boolean undoPossible;
@@ -244,7 +246,7 @@ final class Tcb {
         inRecovery = inLoss = rtxAtUna = false;
         prrDelivered = prrOut = 0;
         recoverFs = 0;
-        priorCwnd = priorSsthresh = undoRetrans = retransStampTs = 0;
+        priorCwnd = priorSsthresh = undoRetrans = retransStampTs = undoMarker = 0;
         retransStampSet = undoPossible = false;
         hsRoundEnd = hsSamples = hsCssRounds = 0;
         hsLastRoundMinRttNs = hsCurRoundMinRttNs = Long.MAX_VALUE;
