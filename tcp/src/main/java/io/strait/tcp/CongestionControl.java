@@ -16,6 +16,11 @@ interface CongestionControl {
         t.hsRoundEnd = t.sndMax;
     }
 
+    /** True when the algorithm sets cwnd itself on every ACK from delivery-rate samples (BBR): no PRR, no growth. */
+    default boolean controlsCwnd() {
+        return false;
+    }
+
     /** New data acknowledged outside recovery. */
     void onAck(Tcb t, int ackedBytes, long nowNs);
 

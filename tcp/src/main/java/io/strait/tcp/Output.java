@@ -256,6 +256,12 @@ final class Output {
         if (t.cwnd < t.ssthresh && 2 * pipe >= t.cwnd) {
             t.cwndLimited = true; // slow start: limited when at least half the window is in use (as Linux)
         }
+        if (dataEnd == t.sndNxt && pipe < t.cwnd && t.lostBytes == 0) {
+            // Nothing left to send and room in the window: delivery-rate samples until this flight is delivered
+            // measure the application, not the path (draft-cheng-iccrg-delivery-rate-estimation §3.4, Linux's
+            // tcp_rate_check_app_limited).
+            t.appLimitedUntil = Math.max(t.deliveredBytes + pipe, 1);
+        }
         return sentNew;
     }
 

@@ -9,6 +9,9 @@ package io.strait.tcp;
 final class RangeSet {
     private final int[] left;
     private final int[] right;
+    /** When each range was last added to or grown (a counter): RFC 2018 §4 reports the most recent first. */
+    private final long[] stamp;
+    private long clock;
     private int count;
     private int sum;
     /** Index of the range the last {@link #add} created or grew (RFC 2018 §4: reported first); -1 when empty. */
@@ -17,6 +20,7 @@ final class RangeSet {
     RangeSet(final int capacity) {
         left = new int[capacity];
         right = new int[capacity];
+        stamp = new long[capacity];
     }
 
     int count() {
@@ -37,6 +41,10 @@ final class RangeSet {
 
     int right(final int k) {
         return right[k];
+    }
+
+    long stamp(final int k) {
+        return stamp[k];
     }
 
     /** Total bytes covered. */
@@ -91,6 +99,7 @@ final class RangeSet {
             }
             left[first] = nl;
             right[first] = nr;
+            stamp[first] = ++clock;
             sum += nr - nl;
             removeSpan(first + 1, last - first);
             latest = first;
@@ -110,9 +119,11 @@ final class RangeSet {
         for (int k = count; k > p; k--) {
             left[k] = left[k - 1];
             right[k] = right[k - 1];
+            stamp[k] = stamp[k - 1];
         }
         left[p] = l;
         right[p] = r;
+        stamp[p] = ++clock;
         count++;
         sum += r - l;
         latest = p;
@@ -176,6 +187,7 @@ final class RangeSet {
         for (int k = from + n; k < count; k++) {
             left[k - n] = left[k];
             right[k - n] = right[k];
+            stamp[k - n] = stamp[k];
         }
         count -= n;
         if (latest >= from + n) {

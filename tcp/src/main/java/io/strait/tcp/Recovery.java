@@ -16,6 +16,11 @@ final class Recovery {
     private final SentSegments log;
     private final RackTlp rack;
     private final int sndCap;
+    /** Non-null when the congestion control sets cwnd from delivery-rate samples (BBR). */
+    private final Bbr bbr;
+    private final DeliveryRate rate;
+    /** The RTT sample of the ACK being processed (RACK's, from the transmit record), or -1. */
+    private long ackRttNs;
 
     Recovery(final TcpConfig cfg, final TcpCounters c, final CongestionControl cc, final SentSegments log,
         final RackTlp rack) {
@@ -25,6 +30,8 @@ final class Recovery {
         this.log = log;
         this.rack = rack;
         this.sndCap = cfg.sendBufferBytes;
+        this.bbr = cc instanceof Bbr b ? b : null;
+        this.rate = new DeliveryRate(log);
     }
 
     /**
@@ -35,7 +42,11 @@ final class Recovery {
     void onAck(final Tcb t, final TcpSegment s, final int ack, final boolean dupAck, final long nowNs) {
         final int maxSeg = Output.maxSegment(t);
         final boolean wasCwndLimited = t.cwndLimited;
+        final boolean wasInRecovery = t.inRecovery || t.inLoss;
         final int priorUna = t.sndUna;
+        final int priorLost = t.lostBytes;
+        rate.start();
+        ackRttNs = -1;
         final int priorSacked = t.sacked.sum();
         final int echoTick = t.tsOn && s.hasTimestamps && s.tsEcr != 0 ? s.tsEcr - t.tsOffset : Integer.MIN_VALUE;
         int sackResult = 0;
@@ -79,12 +90,14 @@ final class Recovery {
         if (acked > 0) {
             t.dupAcks = 0;
         }
+        final int newlyLost = Math.max(t.lostBytes - priorLost, 0);
 
         if (t.tlpOut && Seq.gt(t.sndUna, t.tlpSeq)) {
             // RFC 8985 §7.4: the probe's episode ends; a retransmitted probe without a D-SACK repaired a real loss,
             // so the sender reduces its window once (as Linux tcp_process_tlp_ack).
             t.tlpOut = false;
-            if (t.tlpRetransmit && (sackResult & SackScoreboard.DSACK) == 0 && !t.inRecovery && !t.inLoss) {
+            if (t.tlpRetransmit && (sackResult & SackScoreboard.DSACK) == 0 && !t.inRecovery && !t.inLoss
+                && bbr == null) {
                 cc.onEnterRecovery(t, nowNs);
                 t.cwnd = Math.min(t.cwnd, t.ssthresh);
                 c.tlpRecoveries.incrementRelease();
@@ -110,19 +123,24 @@ final class Recovery {
                     markHeadLost(t);
                     t.cwnd = Math.max(t.cwnd - acked + t.sndMss, t.sndMss);
                 }
-            } else {
+            } else if (bbr == null) {
                 Prr.onAck(t, delivered, SackScoreboard.pipe(t), maxSeg);
             }
         }
         if (!t.inRecovery && !t.inLoss && t.lostBytes > 0 && Seq.ge(t.sndUna, t.recover)) {
             enterRecovery(t, nowNs);
-            if (t.sackOn) {
+            if (t.sackOn && bbr == null) {
                 Prr.onAck(t, delivered, SackScoreboard.pipe(t), maxSeg);
             }
-        } else if (acked > 0 && !t.inRecovery && isSynchronized(t)) {
+        } else if (acked > 0 && !t.inRecovery && isSynchronized(t) && bbr == null) {
             if (wasCwndLimited) {
                 cc.onAck(t, acked, nowNs); // RFC 7661: grow only while the window was the limit
             }
+        }
+        if (bbr != null && isSynchronized(t)) {
+            rate.finish(t, t.bbrMinRttNs);
+            bbr.onRateSample(t, rate, Math.max(delivered, 0), newlyLost, ackRttNs, SackScoreboard.pipe(t),
+                t.inRecovery || t.inLoss, wasInRecovery, nowNs);
         }
     }
 
@@ -169,10 +187,14 @@ final class Recovery {
             }
             if ((log.flags(a) & SentSegments.SACKED) == 0 && Seq.le(sb.left(k), st) && Seq.le(en, sb.right(k))) {
                 log.markSacked(t, a);
+                if (bbr != null) {
+                    rate.onDelivered(t, a, nowNs);
+                }
                 final long rtt = rack.onDelivered(t, a, nowNs, echoTick);
                 if (rtt >= 0) {
                     RttEstimator.minRtt(t, rtt, nowNs);
                     HyStart.onRtt(t, rtt);
+                    ackRttNs = rtt;
                 }
             }
         }
@@ -191,9 +213,15 @@ final class Recovery {
                 }
                 retransmittedAcked |= (log.flags(a) & SentSegments.RETRANSMITTED) != 0;
                 if ((log.flags(a) & SentSegments.SACKED) == 0 && Seq.le(log.end(a), ack)) {
+                    if (bbr != null) {
+                        rate.onDelivered(t, a, nowNs);
+                    }
                     final long rtt = rack.onDelivered(t, a, nowNs, echoTick);
-                    if (rtt >= 0 && sampleNs < 0) {
-                        sampleNs = rtt; // the oldest unambiguous segment, as Linux's seq_rtt (RFC 6298 §3, Karn)
+                    if (rtt >= 0) {
+                        ackRttNs = rtt;
+                        if (sampleNs < 0) {
+                            sampleNs = rtt; // the oldest unambiguous segment, as Linux's seq_rtt (RFC 6298 §3)
+                        }
                     }
                 }
             }
@@ -237,13 +265,18 @@ final class Recovery {
     void fastAck(final Tcb t, final TcpSegment s, final int ack, final long nowNs) {
         final boolean wasCwndLimited = t.cwndLimited;
         final int acked = ack - t.sndUna;
+        rate.start();
+        ackRttNs = -1;
         cumulativeAck(t, s, ack, nowNs);
         t.dupAcks = 0;
         if (t.tlpOut && Seq.gt(t.sndUna, t.tlpSeq)) {
             t.tlpOut = false;
             t.tlpRetransmit = false;
         }
-        if (wasCwndLimited) {
+        if (bbr != null) {
+            rate.finish(t, t.bbrMinRttNs);
+            bbr.onRateSample(t, rate, acked, 0, ackRttNs, SackScoreboard.pipe(t), false, false, nowNs);
+        } else if (wasCwndLimited) {
             cc.onAck(t, acked, nowNs);
         }
     }
@@ -317,7 +350,9 @@ final class Recovery {
             undo(t, false); // every retransmission was D-SACKed, or the ACK echoes the original: spurious
             return;
         }
-        if (t.sackOn) {
+        if (bbr != null) {
+            cc.onExitRecovery(t, nowNs); // BBR restores the cwnd it saved on the next rate sample
+        } else if (t.sackOn) {
             t.cwnd = Math.max(t.ssthresh, t.sndMss); // RFC 6937 §3: cwnd = ssthresh at the end of recovery
         } else {
             cc.onExitRecovery(t, nowNs);

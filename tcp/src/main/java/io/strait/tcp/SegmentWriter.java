@@ -148,17 +148,26 @@ final class SegmentWriter {
             t.dsackPending = false;
             c.dsacksOut.incrementRelease();
         }
+        // RFC 2018 §4: "the SACK option SHOULD be filled out by repeating the most recently reported SACK blocks":
+        // ranges in order of their last change, newest first, so a range whose one report was lost is repeated.
         final RangeSet ooo = t.ooo;
-        final int latest = ooo.latest() >= 0 ? ooo.latest() : 0;
-        if (written < blocks && ooo.count() > 0) {
-            p = putSackBlock(b, p, ooo.left(latest), ooo.right(latest));
-            written++;
-        }
-        for (int k = 0; k < ooo.count() && written < blocks; k++) {
-            if (k != latest) {
-                p = putSackBlock(b, p, ooo.left(k), ooo.right(k));
-                written++;
+        long below = Long.MAX_VALUE;
+        while (written < blocks) {
+            int pick = -1;
+            long best = Long.MIN_VALUE;
+            for (int k = 0; k < ooo.count(); k++) {
+                final long st = ooo.stamp(k);
+                if (st < below && st > best) {
+                    best = st;
+                    pick = k;
+                }
             }
+            if (pick < 0) {
+                break;
+            }
+            p = putSackBlock(b, p, ooo.left(pick), ooo.right(pick));
+            written++;
+            below = best;
         }
         return p;
     }

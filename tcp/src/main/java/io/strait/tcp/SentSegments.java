@@ -8,12 +8,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * per connection, in sequence order, off-heap in the connection's slab chunk after its two byte rings.
  *
  * <pre>
- *  record (24 bytes)
- *   0      4      8        12      16                 24
- *  +------+------+--------+-------+------------------+
- *  |start | end  | flags  |  pad  | xmitNs (long)    |
- *  +------+------+--------+-------+------------------+
+ *  record (48 bytes)
+ *   0      4      8        12      16            24             32               40              48
+ *  +------+------+--------+-------+-------------+--------------+----------------+---------------+
+ *  |start | end  | flags  |  pad  | xmitNs      | delivered    | deliveredNs    | firstTxNs     |
+ *  +------+------+--------+-------+-------------+--------------+----------------+---------------+
  * </pre>
+ * The last three are the connection's delivery state when the segment was (last) sent, for delivery-rate
+ * samples (draft-cheng-iccrg-delivery-rate-estimation §3.2, as Linux's tcp_rate_skb_sent).
  *
  * {@code [start, end)} is the sequence space the segment occupied (a FIN counts one). Records are appended when
  * new data is sent and dropped from the head when cumulatively acknowledged. When the ring is full the newest
@@ -21,17 +23,22 @@ import org.agrona.concurrent.UnsafeBuffer;
  * One instance per engine; methods take the {@link Tcb}. Not thread-safe.
  */
 final class SentSegments {
-    static final int RECORD_BYTES = 24;
+    static final int RECORD_BYTES = 48;
     static final int SACKED = 1;
     static final int LOST = 2;
     /** Sent more than once (RFC 8985 §6.2 step 2 and RFC 6298 §3, Karn: its RTT sample is ambiguous). */
     static final int RETRANSMITTED = 4;
     static final int FIN = 8;
+    /** Sent while the application, not the network, limited the sender (rate samples then underestimate). */
+    static final int APP_LIMITED = 16;
 
     private static final int START = 0;
     private static final int END = 4;
     private static final int FLAGS = 8;
     private static final int XMIT = 16;
+    private static final int DELIVERED = 24;
+    private static final int DELIVERED_NS = 32;
+    private static final int FIRST_TX_NS = 40;
 
     private final UnsafeBuffer buf;
     private final int capacity;
@@ -75,6 +82,32 @@ final class SentSegments {
         return buf.getLong(a + XMIT);
     }
 
+    long delivered(final int a) {
+        return buf.getLong(a + DELIVERED);
+    }
+
+    long deliveredNs(final int a) {
+        return buf.getLong(a + DELIVERED_NS);
+    }
+
+    long firstTxNs(final int a) {
+        return buf.getLong(a + FIRST_TX_NS);
+    }
+
+    /** Delivery-rate state at (re)transmission (draft-cheng-iccrg-delivery-rate-estimation §3.2). */
+    private void stampRate(final Tcb t, final int a, final long nowNs) {
+        if (t.sndMax == t.sndUna || t.firstTxNs == 0) {
+            // Nothing in flight: the send and ACK intervals start now.
+            t.firstTxNs = nowNs;
+            t.deliveredTimeNs = nowNs;
+        }
+        buf.putLong(a + DELIVERED, t.deliveredBytes);
+        buf.putLong(a + DELIVERED_NS, t.deliveredTimeNs);
+        buf.putLong(a + FIRST_TX_NS, t.firstTxNs);
+        final int f = buf.getInt(a + FLAGS);
+        buf.putInt(a + FLAGS, t.appLimitedUntil != 0 ? f | APP_LIMITED : f & ~APP_LIMITED);
+    }
+
     void setFlags(final int a, final int f) {
         buf.putInt(a + FLAGS, f);
     }
@@ -96,6 +129,7 @@ final class SentSegments {
                 buf.putInt(last + END, Seq.max(end, end(last)));
                 buf.putInt(last + FLAGS, (f & ~(SACKED | LOST)) | (fin ? FIN : 0));
                 buf.putLong(last + XMIT, nowNs);
+                stampRate(t, last, nowNs);
                 return;
             }
         }
@@ -104,6 +138,7 @@ final class SentSegments {
         buf.putInt(a + END, end);
         buf.putInt(a + FLAGS, fin ? FIN : 0);
         buf.putLong(a + XMIT, nowNs);
+        stampRate(t, a, nowNs);
         t.segCount++;
     }
 
@@ -115,6 +150,7 @@ final class SentSegments {
         }
         buf.putInt(a + FLAGS, (f & ~LOST) | RETRANSMITTED);
         buf.putLong(a + XMIT, nowNs);
+        stampRate(t, a, nowNs);
     }
 
     /** Marks a record lost (counted in {@link Tcb#lostBytes}); a SACKed or already lost record is left alone. */

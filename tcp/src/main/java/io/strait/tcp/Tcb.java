@@ -7,8 +7,9 @@ import org.agrona.DeadlineTimerWheel;
  * fields use the RFC's names. Sequence numbers are ints compared only through {@link Seq}.
  */
 final class Tcb {
-    static final int MAX_OOO_RANGES = 8;
-    static final int MAX_SACK_RANGES = 8;
+    /** Out-of-order ranges the receiver keeps (a wide window at high loss has many holes; Linux bounds by memory). */
+    static final int MAX_OOO_RANGES = 64;
+    static final int MAX_SACK_RANGES = 64;
 
     final int slot;
     int generation;
@@ -129,6 +130,34 @@ final class Tcb {
     boolean retransStampSet;
     boolean undoPossible;
 
+    // Delivery rate (draft-cheng-iccrg-delivery-rate-estimation): bytes delivered (ACKed or SACKed) so far, when
+    // the last delivery happened, the send time of the segment that started the current interval, and the
+    // delivered count until which samples are application-limited (0 = not).
+    long deliveredBytes;
+    long deliveredTimeNs;
+    long firstTxNs;
+    long appLimitedUntil;
+
+    // BBR (as Linux tcp_bbr.c, v1): mode, bottleneck bandwidth filter (max per round over BBR_BW_ROUNDS rounds),
+    // minimum RTT with its stamp, round counting, full-bandwidth detection, gain cycling, PROBE_RTT.
+    int bbrMode;
+    final long[] bbrBw = new long[Bbr.BW_ROUNDS];
+    long bbrRound;
+    long bbrNextRoundDelivered;
+    boolean bbrRoundStart;
+    long bbrMinRttNs;
+    long bbrMinRttStampNs;
+    long bbrFullBw;
+    int bbrFullBwCount;
+    boolean bbrFullBwReached;
+    int bbrCycleIdx;
+    long bbrCycleStampNs;
+    long bbrProbeRttDoneNs;
+    boolean bbrProbeRttRoundDone;
+    int bbrPriorCwnd;
+    boolean bbrConservation;
+    long bbrConservationEndDelivered;
+
     // RFC 9406 HyStart++ (rounds end when SND.UNA passes hsRoundEnd).
     int hsRoundEnd;
     long hsLastRoundMinRttNs;
@@ -248,6 +277,14 @@ final class Tcb {
         recoverFs = 0;
         priorCwnd = priorSsthresh = undoRetrans = retransStampTs = undoMarker = 0;
         retransStampSet = undoPossible = false;
+        deliveredBytes = deliveredTimeNs = firstTxNs = appLimitedUntil = 0;
+        bbrMode = 0;
+        java.util.Arrays.fill(bbrBw, 0);
+        bbrRound = bbrNextRoundDelivered = bbrFullBw = bbrConservationEndDelivered = 0;
+        bbrRoundStart = bbrFullBwReached = bbrProbeRttRoundDone = bbrConservation = false;
+        bbrMinRttNs = Long.MAX_VALUE;
+        bbrMinRttStampNs = bbrCycleStampNs = bbrProbeRttDoneNs = 0;
+        bbrFullBwCount = bbrCycleIdx = bbrPriorCwnd = 0;
         hsRoundEnd = hsSamples = hsCssRounds = 0;
         hsLastRoundMinRttNs = hsCurRoundMinRttNs = Long.MAX_VALUE;
         hsCss = false;

@@ -8,6 +8,7 @@ public final class TcpConfig {
     /** Congestion control algorithms (one small interface, two implementations). */
     public static final int CC_NEWRENO = 0;
     public static final int CC_CUBIC = 1;
+    public static final int CC_BBR = 2;
 
     public final int maxConnections;
     public final int listenBacklog;

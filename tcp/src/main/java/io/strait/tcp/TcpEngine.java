@@ -85,7 +85,11 @@ public final class TcpEngine {
         this.c = new TcpCounters(counters, counterPrefix);
         c.rtoMinUs.setRelease(config.rtoMinNs / 1000);
         c.tlpMinUs.setRelease(config.tlpMinNs / 1000);
-        final CongestionControl cc = config.congestionControl == TcpConfig.CC_CUBIC ? new Cubic() : new NewReno();
+        final CongestionControl cc = switch (config.congestionControl) {
+            case TcpConfig.CC_CUBIC -> new Cubic();
+            case TcpConfig.CC_BBR -> new Bbr();
+            default -> new NewReno();
+        };
         pool = new TcbPool(config, c, listeners);
         tcbs = pool.tcbs;
         timers = pool.timers();

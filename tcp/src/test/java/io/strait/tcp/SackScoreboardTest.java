@@ -119,6 +119,7 @@ class SackScoreboardTest {
     @Test
     @DisplayName("RFC 6675 §3 (bounded scoreboard): more ranges than room evicts the highest, the sum stays exact")
     void evictsHighestWhenFull() {
+        sender(UNA, UNA + 1000 * (Tcb.MAX_SACK_RANGES + 2));
         for (int i = 0; i < Tcb.MAX_SACK_RANGES; i++) {
             SackScoreboard.update(t, blocks(UNA + 1000 + 1000 * i, UNA + 1500 + 1000 * i), UNA);
         }
@@ -133,11 +134,15 @@ class SackScoreboardTest {
     @Test
     @DisplayName("RFC 6675 §3 / RFC 8985 §6.2: a new block recorded by evicting a wider highest range is still newly SACKed")
     void newlySackedDespiteEviction() {
+        sender(UNA, UNA + 1000 * (Tcb.MAX_SACK_RANGES + 2));
         for (int i = 0; i < Tcb.MAX_SACK_RANGES; i++) {
             SackScoreboard.update(t, blocks(UNA + 1000 + 1000 * i, UNA + 1500 + 1000 * i), UNA);
         }
-        // The scoreboard is full; [UNA+100, UNA+200) is recorded, [UNA+8000, UNA+8500) evicted: the sum drops by 400.
+        final int before = SackScoreboard.sackedBytes(t);
+        // The scoreboard is full; [UNA+100, UNA+200) is recorded, the highest 500-byte range evicted: the sum drops
+        // by 400, yet the block is new.
         assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 100, UNA + 200), UNA));
+        assertEquals(before - 400, SackScoreboard.sackedBytes(t));
     }
 
     @Test

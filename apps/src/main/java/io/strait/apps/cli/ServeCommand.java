@@ -28,7 +28,7 @@ final class ServeCommand {
         usage: strait serve --app echo|discard|http [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
-                            [--cc newreno|cubic] [--msl-ms MS] [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
+                            [--cc newreno|cubic|bbr] [--msl-ms MS] [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
           echo     writes back every byte it receives until the peer closes (default port 7)
           discard  reads and drops everything (default port 9)
@@ -135,7 +135,8 @@ final class ServeCommand {
             .congestionControl(switch (cc) {
                 case "newreno" -> TcpConfig.CC_NEWRENO;
                 case "cubic" -> TcpConfig.CC_CUBIC;
-                default -> throw new Args.UsageException("serve: --cc takes newreno or cubic, not '" + cc + "'");
+                case "bbr" -> TcpConfig.CC_BBR;
+                default -> throw new Args.UsageException("serve: --cc takes newreno, cubic or bbr, not '" + cc + "'");
             })
             .build();
     }

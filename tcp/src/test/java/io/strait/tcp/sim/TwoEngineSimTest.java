@@ -102,10 +102,15 @@ class TwoEngineSimTest {
                 .windowScale(rnd.nextInt(4) != 0)
                 .windowScaleShift(rnd.nextInt(4) + 4)
                 .nagle(rnd.nextInt(4) == 0)
-                .congestionControl(rnd.nextBoolean() ? TcpConfig.CC_NEWRENO : TcpConfig.CC_CUBIC)
+                .congestionControl(congestionControl(rnd.nextBoolean()))
                 .maxSynRetransmits(12)
                 .mslNs(60_000_000_000L)
                 .build();
+        }
+
+        /** NewReno or CUBIC as the seed's draw says; every third seed BBR (without drawing: seeds stay comparable). */
+        int congestionControl(final boolean draw) {
+            return seed % 3 == 2 ? TcpConfig.CC_BBR : draw ? TcpConfig.CC_NEWRENO : TcpConfig.CC_CUBIC;
         }
 
         String describe() {
