@@ -26,6 +26,8 @@ final class Bbr implements CongestionControl {
     /** bbr_full_bw_thresh 1.25 and bbr_full_bw_cnt 3. */
     static final int FULL_BW_THRESH = UNIT * 5 / 4;
     static final int FULL_BW_COUNT = 3;
+    /** GSO_MAX_SIZE: the largest send quantum tcp_tso_autosize allows. */
+    static final long MAX_QUANTUM_BYTES = 65536;
 
     @Override
     public boolean controlsCwnd() {
@@ -83,13 +85,23 @@ final class Bbr implements CongestionControl {
         return m;
     }
 
-    /** The flight that fills the pipe times {@code gain}: bw · min_rtt · gain (bbr_bdp) plus 3 segments. */
+    /**
+     * The flight that fills the pipe times {@code gain}: bw · min_rtt · gain (bbr_bdp) plus the quantization budget
+     * of bbr_quantization_budget, three send quanta (bbr_tso_segs_goal: about 1 ms of data at the estimated
+     * rate, 2 to 64 KB worth of segments), so a path with a microsecond RTT still keeps a few bursts in flight.
+     */
     static long target(final Tcb t, final long bw, final int gain) {
         if (t.bbrMinRttNs == Long.MAX_VALUE || bw == 0) {
             return 10L * t.sndMss; // no model yet: the initial window (TCP_INIT_CWND)
         }
         final long bdp = bw * t.bbrMinRttNs / 1_000_000_000L;
-        return bdp * gain / UNIT + 3L * t.sndMss;
+        return bdp * gain / UNIT + 3L * quantumSegments(t, bw) * t.sndMss;
+    }
+
+    /** bbr_tso_segs_goal with tcp_tso_autosize: bw >> 10 (about 1 ms) in segments, within [2, 64 KB / MSS]. */
+    static long quantumSegments(final Tcb t, final long bw) {
+        final long mss = Math.max(t.sndMss, 1);
+        return Math.max(2, Math.min((bw >> 10) / mss, MAX_QUANTUM_BYTES / mss));
     }
 
     /**

@@ -27,7 +27,6 @@ final class Input {
     private final Output output;
     private final Timers timers;
     private final WorkQueue work;
-    private final int rcvCap;
     private long challengeWindowStartNs = Long.MIN_VALUE;
     private int challengeAcksInWindow;
 
@@ -47,7 +46,6 @@ final class Input {
         this.output = output;
         this.timers = pool.timers();
         this.work = work;
-        this.rcvCap = cfg.receiveBufferBytes;
     }
 
     /** RFC 9293 §3.10.7.1: the connection is CLOSED (no TCB, no listener). */
@@ -158,7 +156,7 @@ final class Input {
         final Tcb t = newTcb(l, dstIp, s.dstPort, srcIp, s.srcPort, true);
         t.irs = s.seq - 1;
         t.rcvNxt = s.seq;
-        t.rcvAdvEdge = t.rcvNxt + Math.min(rcvCap, 65535);
+        t.rcvAdvEdge = t.rcvNxt + Math.min(t.rcvCap, 65535);
         startSend(t, s.ack - 1);
         t.sndUna = t.sndNxt = t.sndMax = s.ack;
         t.sndMss = Math.min(mss, cfg.mss);
@@ -242,7 +240,7 @@ final class Input {
         t.irs = s.seq;
         t.rcvNxt = s.seq + 1;
         negotiateOptions(t, s, nowNs);
-        t.rcvAdvEdge = t.rcvNxt + Math.min(rcvCap, 65535);
+        t.rcvAdvEdge = t.rcvNxt + Math.min(t.rcvCap, 65535);
         t.sndWnd = s.window; // RFC 7323 §2.2: not scaled in a SYN
         t.maxSndWnd = s.window;
         t.sndWl1 = s.seq;

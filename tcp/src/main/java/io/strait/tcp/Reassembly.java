@@ -15,7 +15,7 @@ final class Reassembly {
     private final TcpConfig cfg;
     private final TcpCounters c;
     private final UnsafeBuffer slab;
-    private final int rcvCap;
+    private TcbPool pool;
     private final SegmentWriter writer;
     private final WorkQueue work;
     private Lifecycle lifecycle;
@@ -25,13 +25,13 @@ final class Reassembly {
         this.cfg = cfg;
         this.c = c;
         this.slab = slab;
-        this.rcvCap = cfg.receiveBufferBytes;
         this.writer = writer;
         this.work = work;
     }
 
-    void lifecycle(final Lifecycle l) {
+    void lifecycle(final Lifecycle l, final TcbPool p) {
         this.lifecycle = l;
+        this.pool = p;
     }
 
     /**
@@ -48,6 +48,14 @@ final class Reassembly {
             }
             t.ackNow = true;
             return;
+        }
+        if (t.rcvLarge < 0) {
+            // Buffer autotuning (as Linux's tcp_rcv_space_adjust): once the peer keeps more than half the ring
+            // in flight, the ring grows so the window is not what limits it.
+            final int extent = t.ooo.isEmpty() ? 0 : t.ooo.highest() - t.rcvNxt;
+            if (t.rcvLen + Math.max(extent, dataSeq + len - t.rcvNxt) > t.rcvCap / 2) {
+                pool.growReceive(t);
+            }
         }
         if (dataSeq == t.rcvNxt) {
             t.unackedBytes += len;
@@ -133,13 +141,13 @@ final class Reassembly {
             t.rcvLen = 0;
         }
         while (t.rcvLen > 0) {
-            final int contiguous = Math.min(t.rcvLen, rcvCap - t.rcvHead);
+            final int contiguous = Math.min(t.rcvLen, t.rcvCap - t.rcvHead);
             final int n = deliver(t, h, slab, t.rcvBase + t.rcvHead, contiguous);
             if (!TcbPool.alive(t, h)) {
                 return false;
             }
             t.rcvHead += n;
-            if (t.rcvHead == rcvCap) {
+            if (t.rcvHead == t.rcvCap) {
                 t.rcvHead = 0;
             }
             t.rcvLen -= n;
@@ -161,14 +169,14 @@ final class Reassembly {
         if (cur < 0) {
             cur = 0;
         }
-        if ((rcvCap - t.rcvLen) - cur >= Math.min(rcvCap / 2, cfg.mss)) {
+        if ((t.rcvCap - t.rcvLen) - cur >= Math.min(t.rcvCap / 2, cfg.mss)) {
             t.ackNow = true;
             work.add(t);
         }
     }
 
     private void ringWrite(final Tcb t, final int rel, final DirectBuffer src, final int off, final int len) {
-        final int pos = (int) (((long) t.rcvHead + t.rcvLen + rel) % rcvCap);
-        Ring.put(slab, t.rcvBase, rcvCap, pos, src, off, len);
+        final int pos = (int) (((long) t.rcvHead + t.rcvLen + rel) % t.rcvCap);
+        Ring.put(slab, t.rcvBase, t.rcvCap, pos, src, off, len);
     }
 }

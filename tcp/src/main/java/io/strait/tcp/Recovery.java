@@ -15,7 +15,6 @@ final class Recovery {
     private final CongestionControl cc;
     private final SentSegments log;
     private final RackTlp rack;
-    private final int sndCap;
     /** Non-null when the congestion control sets cwnd from delivery-rate samples (BBR). */
     private final Bbr bbr;
     private final DeliveryRate rate;
@@ -29,7 +28,6 @@ final class Recovery {
         this.cc = cc;
         this.log = log;
         this.rack = rack;
-        this.sndCap = cfg.sendBufferBytes;
         this.bbr = cc instanceof Bbr b ? b : null;
         this.rate = new DeliveryRate(log);
     }
@@ -247,7 +245,7 @@ final class Recovery {
         if (dataAcked > 0) {
             t.sndBufSeq += dataAcked;
             t.sndLen -= dataAcked;
-            t.sndHead = t.sndLen == 0 ? 0 : (t.sndHead + dataAcked) % sndCap;
+            t.sndHead = t.sndLen == 0 ? 0 : (t.sndHead + dataAcked) % t.sndCap;
         }
         t.sndUna = ack;
         if (Seq.lt(t.sndNxt, ack)) {

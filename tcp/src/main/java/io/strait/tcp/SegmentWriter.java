@@ -21,14 +21,12 @@ final class SegmentWriter {
     private final TcpConfig cfg;
     private final TcpCounters c;
     private final UnsafeBuffer slab;
-    private final int sndCap;
     private final int rcvCap;
 
     SegmentWriter(final TcpConfig cfg, final TcpCounters c, final UnsafeBuffer slab) {
         this.cfg = cfg;
         this.c = c;
         this.slab = slab;
-        this.sndCap = cfg.sendBufferBytes;
         this.rcvCap = cfg.receiveBufferBytes;
     }
 
@@ -86,7 +84,7 @@ final class SegmentWriter {
             return false;
         }
         final MutableDirectBuffer b = out.buffer();
-        final int window = syn ? Math.min(rcvCap, 65535) : advertiseWindow(t);
+        final int window = syn ? Math.min(t.rcvCap, 65535) : advertiseWindow(t);
         writeHeader(b, o, t.localPort, t.remotePort, seq, (flags & ACK) != 0 ? t.rcvNxt : 0, flags, window, hl);
         int p = o + MIN_LENGTH;
         if (syn) {
@@ -112,7 +110,7 @@ final class SegmentWriter {
             }
         }
         if (len > 0) {
-            Ring.get(slab, t.sndBase, sndCap, Ring.wrap(t.sndHead, seq - t.sndBufSeq, sndCap), b, o + hl, len);
+            Ring.get(slab, t.sndBase, t.sndCap, Ring.wrap(t.sndHead, seq - t.sndBufSeq, t.sndCap), b, o + hl, len);
         }
         b.putShort(o + CHECKSUM_OFFSET, (short) Checksum.tcp(t.localIp, t.remoteIp, b, o, total),
             ByteOrder.BIG_ENDIAN);
@@ -174,6 +172,7 @@ final class SegmentWriter {
 
     /** The window field to send (RFC 7323 §2.3 scaled), with receiver SWS avoidance (RFC 9293 §3.8.6.2.2). */
     int advertiseWindow(final Tcb t) {
+        final int rcvCap = t.rcvCap;
         final int free = rcvCap - t.rcvLen;
         int cur = t.rcvAdvEdge - t.rcvNxt;
         if (cur < 0) {

@@ -41,11 +41,9 @@ final class SentSegments {
     private static final int FIRST_TX_NS = 40;
 
     private final UnsafeBuffer buf;
-    private final int capacity;
 
-    SentSegments(final UnsafeBuffer slab, final int capacity) {
+    SentSegments(final UnsafeBuffer slab) {
         this.buf = slab;
-        this.capacity = capacity;
     }
 
     /** Records per connection for a send buffer of {@code sendBytes}: at least one per 512 bytes, at least 64. */
@@ -53,15 +51,21 @@ final class SentSegments {
         return Math.max(64, sendBytes / 512 + 8);
     }
 
-    int capacity() {
-        return capacity;
+    /** Moves a connection's records to {@code newBase} (capacity {@code newCap}), oldest first. */
+    void moveTo(final Tcb t, final int newBase, final int newCap) {
+        for (int i = 0; i < t.segCount; i++) {
+            buf.putBytes(newBase + i * RECORD_BYTES, buf, at(t, i), RECORD_BYTES);
+        }
+        t.segBase = newBase;
+        t.segCap = newCap;
+        t.segHead = 0;
     }
 
     /** Address of the i-th record from the head. */
     int at(final Tcb t, final int i) {
         int idx = t.segHead + i;
-        if (idx >= capacity) {
-            idx -= capacity;
+        if (idx >= t.segCap) {
+            idx -= t.segCap;
         }
         return t.segBase + idx * RECORD_BYTES;
     }
@@ -120,7 +124,7 @@ final class SentSegments {
     void append(final Tcb t, final int start, final int end, final boolean fin, final long nowNs) {
         if (t.segCount > 0) {
             final int last = at(t, t.segCount - 1);
-            if (t.segCount == capacity || Seq.lt(start, end(last))) {
+            if (t.segCount == t.segCap || Seq.lt(start, end(last))) {
                 // Full: the newest record grows. (A start below the last end cannot happen; merge defensively.)
                 final int f = flags(last);
                 if ((f & LOST) != 0) {
@@ -182,7 +186,7 @@ final class SentSegments {
                 if ((flags(a) & LOST) != 0) {
                     t.lostBytes -= e - start(a);
                 }
-                t.segHead = t.segHead + 1 == capacity ? 0 : t.segHead + 1;
+                t.segHead = t.segHead + 1 == t.segCap ? 0 : t.segHead + 1;
                 t.segCount--;
             } else {
                 final int s = start(a);

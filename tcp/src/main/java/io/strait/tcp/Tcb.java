@@ -57,8 +57,14 @@ final class Tcb {
     /** RCV.NXT + RCV.WND as last advertised; never moved left (RFC 9293 §3.8.6). */
     int rcvAdvEdge;
 
-    // Off-heap rings in the engine's slab.
+    // Off-heap rings in the engine's slab: a small chunk of its own, and large chunks borrowed while the
+    // bandwidth-delay product needs them (-1 = none). Capacities are per connection (buffer autotuning).
     int chunk = -1;
+    int sndLarge = -1;
+    int rcvLarge = -1;
+    int sndCap;
+    int rcvCap;
+    int segCap;
     int sndBase;
     int sndBufSeq;
     int sndHead;
@@ -254,6 +260,8 @@ final class Tcb {
         tsOn = sackOn = wsOn = forceSend = false;
         irs = rcvNxt = rcvWnd = rcvAdvEdge = 0;
         chunk = -1;
+        sndLarge = rcvLarge = -1;
+        sndCap = rcvCap = segCap = 0;
         sndBase = sndBufSeq = sndHead = sndLen = rcvBase = rcvHead = rcvLen = 0;
         ooo.clear();
         dsackPending = false;

@@ -24,6 +24,9 @@ final class TcbPool {
     private final Timers timers;
     private final Listeners listeners;
     private final SentSegments log;
+    private final int records;
+    private final int large;
+    private final int largeRecords;
 
     TcbPool(final TcpConfig cfg, final TcpCounters c, final Listeners listeners) {
         final int n = cfg.maxConnections;
@@ -41,9 +44,12 @@ final class TcbPool {
         table = new ConnectionTable(n);
         sndCap = cfg.sendBufferBytes;
         rcvCap = cfg.receiveBufferBytes;
-        final int records = SentSegments.capacityFor(sndCap);
-        slab = new BufferSlab(n, sndCap + rcvCap + records * SentSegments.RECORD_BYTES);
-        log = new SentSegments(slab.buffer(), records);
+        records = SentSegments.capacityFor(sndCap);
+        large = cfg.largeBuffers > 0 ? cfg.largeBufferBytes : 0;
+        largeRecords = large > 0 ? SentSegments.capacityFor(large) : 0;
+        slab = new BufferSlab(n, sndCap + rcvCap + records * SentSegments.RECORD_BYTES, large > 0 ? cfg.largeBuffers : 0,
+            large + largeRecords * SentSegments.RECORD_BYTES);
+        log = new SentSegments(slab.buffer());
         timers = new Timers(tcbs, cfg.timerTickNs);
     }
 
@@ -86,6 +92,9 @@ final class TcbPool {
         t.sndBase = t.chunk;
         t.rcvBase = t.chunk + sndCap;
         t.segBase = t.chunk + sndCap + rcvCap;
+        t.sndCap = sndCap;
+        t.rcvCap = rcvCap;
+        t.segCap = records;
         log.reset(t);
         table.put(localIp, localPort, remoteIp, remotePort, t.slot);
         return t;
@@ -137,11 +146,64 @@ final class TcbPool {
         if (t.chunk >= 0) {
             slab.release(t.chunk);
         }
+        if (t.sndLarge >= 0) {
+            slab.releaseLarge(t.sndLarge);
+        }
+        if (t.rcvLarge >= 0) {
+            slab.releaseLarge(t.rcvLarge);
+        }
         listeners.leaveBacklog(t);
         setState(t, TcpState.CLOSED);
         t.generation++;
         t.reset();
         freeSlots[freeCount++] = t.slot;
+    }
+
+    /**
+     * Buffer autotuning, send side (as Linux's tcp_sndbuf_expand): the send ring moves into a large chunk, its
+     * bytes and transmit records copied, oldest first. @return false when autotuning is off or the budget is spent
+     */
+    boolean growSend(final Tcb t) {
+        if (t.sndLarge >= 0 || large == 0) {
+            return false;
+        }
+        final int off = slab.allocateLarge();
+        if (off < 0) {
+            c.buffersBudgetSpent.incrementRelease();
+            return false;
+        }
+        final UnsafeBuffer b = slab.buffer();
+        Ring.get(b, t.sndBase, t.sndCap, t.sndHead, b, off, t.sndLen);
+        t.sndLarge = off;
+        t.sndBase = off;
+        t.sndHead = 0;
+        t.sndCap = large;
+        log.moveTo(t, off + large, largeRecords);
+        c.buffersGrown.incrementRelease();
+        return true;
+    }
+
+    /**
+     * Buffer autotuning, receive side (as Linux's receive-buffer autotuning): the receive ring, in-order and
+     * out-of-order bytes alike, moves into a large chunk so the advertised window can open further.
+     */
+    boolean growReceive(final Tcb t) {
+        if (t.rcvLarge >= 0 || large == 0) {
+            return false;
+        }
+        final int off = slab.allocateLarge();
+        if (off < 0) {
+            c.buffersBudgetSpent.incrementRelease();
+            return false;
+        }
+        final UnsafeBuffer b = slab.buffer();
+        Ring.get(b, t.rcvBase, t.rcvCap, t.rcvHead, b, off, t.rcvCap);
+        t.rcvLarge = off;
+        t.rcvBase = off;
+        t.rcvHead = 0;
+        t.rcvCap = large;
+        c.buffersGrown.incrementRelease();
+        return true;
     }
 
     /** Remembers a TCB that entered TIME_WAIT, for {@link #reapTimeWait()}. */

@@ -14,6 +14,10 @@ public final class TcpConfig {
     public final int listenBacklog;
     public final int sendBufferBytes;
     public final int receiveBufferBytes;
+    /** Buffer autotuning: the size a ring grows to when the bandwidth-delay product needs it (0 = never grows). */
+    public final int largeBufferBytes;
+    /** Buffer autotuning: large rings per engine (the per-core memory budget, shared by both directions). */
+    public final int largeBuffers;
     public final int mss;
     public final int windowScaleShift;
     public final boolean timestamps;
@@ -51,6 +55,8 @@ public final class TcpConfig {
         listenBacklog = b.listenBacklog;
         sendBufferBytes = b.sendBufferBytes;
         receiveBufferBytes = b.receiveBufferBytes;
+        largeBufferBytes = b.largeBufferBytes;
+        largeBuffers = b.largeBuffers;
         mss = b.mss;
         windowScaleShift = b.windowScaleShift;
         timestamps = b.timestamps;
@@ -85,6 +91,10 @@ public final class TcpConfig {
         if (maxConnections < 1 || sendBufferBytes < 2 * mss || receiveBufferBytes < 2 * mss) {
             throw new IllegalArgumentException("maxConnections >= 1 and buffers >= 2*mss required");
         }
+        if (largeBuffers < 0 || largeBufferBytes < 0
+            || (largeBuffers > 0 && (largeBufferBytes < sendBufferBytes || largeBufferBytes < receiveBufferBytes))) {
+            throw new IllegalArgumentException("large buffers must be at least the send and receive buffers");
+        }
         if (windowScaleShift < 0 || windowScaleShift > 14) {
             throw new IllegalArgumentException("windowScaleShift must be 0..14 (RFC 7323 §2.3)");
         }
@@ -101,6 +111,23 @@ public final class TcpConfig {
         return new Builder();
     }
 
+    /** Bytes of one large ring's chunk (the ring and its transmit records). */
+    public static long largeChunkBytes(final int largeBufferBytes) {
+        return largeBufferBytes + (long) SentSegments.capacityFor(largeBufferBytes) * SentSegments.RECORD_BYTES;
+    }
+
+    /** How many large rings a per-core budget of {@code budgetBytes} holds. */
+    public static int largeBuffersFor(final long budgetBytes, final int largeBufferBytes) {
+        return largeBufferBytes <= 0 ? 0 : (int) Math.min(budgetBytes / largeChunkBytes(largeBufferBytes), 1 << 20);
+    }
+
+    /** The engine's off-heap slab: a chunk per connection plus the large rings; at most 2 GiB. */
+    public long slabBytes() {
+        final long small = sendBufferBytes + (long) receiveBufferBytes
+            + (long) SentSegments.capacityFor(sendBufferBytes) * SentSegments.RECORD_BYTES;
+        return small * maxConnections + (largeBuffers > 0 ? largeChunkBytes(largeBufferBytes) * largeBuffers : 0);
+    }
+
     /** Two times the MSL: how long TIME_WAIT lasts (RFC 9293 §3.4.2). */
     public long timeWaitNs() {
         return 2 * mslNs;
@@ -111,6 +138,8 @@ public final class TcpConfig {
         int listenBacklog = 128;
         int sendBufferBytes = 256 * 1024;
         int receiveBufferBytes = 256 * 1024;
+        int largeBufferBytes = 0;
+        int largeBuffers = 0;
         /** RFC 9293 §3.7.1: 1460 for Ethernet (1500 - 20 - 20). */
         int mss = 1460;
         /** RFC 7323 §2.2: shift; 7 gives windows up to 8 MB. */
@@ -167,6 +196,8 @@ public final class TcpConfig {
         public Builder listenBacklog(final int v) { listenBacklog = v; return this; }
         public Builder sendBufferBytes(final int v) { sendBufferBytes = v; return this; }
         public Builder receiveBufferBytes(final int v) { receiveBufferBytes = v; return this; }
+        /** Buffer autotuning: rings grow to {@code bytes} while {@code count} large rings remain in the budget. */
+        public Builder largeBuffers(final int bytes, final int count) { largeBufferBytes = bytes; largeBuffers = count; return this; }
         public Builder mss(final int v) { mss = v; return this; }
         public Builder windowScaleShift(final int v) { windowScaleShift = v; return this; }
         public Builder timestamps(final boolean v) { timestamps = v; return this; }

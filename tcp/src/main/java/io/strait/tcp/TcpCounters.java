@@ -54,6 +54,9 @@ public final class TcpCounters {
     public final AtomicCounter tlpRecoveries;
     /** RACK reordering-timer expiries (RFC 8985 §6.3). */
     public final AtomicCounter reorderTimeouts;
+    /** Buffer autotuning: rings moved to a large chunk, and growths refused because the budget was spent. */
+    public final AtomicCounter buffersGrown;
+    public final AtomicCounter buffersBudgetSpent;
     /** The configured floors (gauges, microseconds): RTO minimum and TLP floor. */
     public final AtomicCounter rtoMinUs;
     public final AtomicCounter tlpMinUs;
@@ -113,6 +116,8 @@ public final class TcpCounters {
         undos = m.newCounter(p + "undos");
         tlpRecoveries = m.newCounter(p + "tlp_recoveries");
         reorderTimeouts = m.newCounter(p + "rack_reorder_timeouts");
+        buffersGrown = m.newCounter(p + "buffers_grown");
+        buffersBudgetSpent = m.newCounter(p + "buffers_budget_spent");
         rtoMinUs = m.newCounter(p + "rto_min_us");
         tlpMinUs = m.newCounter(p + "tlp_min_us");
         persistProbes = m.newCounter(p + "persist_probes");

@@ -61,7 +61,6 @@ public final class TcpEngine {
     private final Output output;
     private final Input input;
     private final UnsafeBuffer slabBuf;
-    private final int sndCap;
     private final TcpSegment seg = new TcpSegment();
     private FlowFilter flowFilter;
     private long nextEphemeral;
@@ -95,7 +94,6 @@ public final class TcpEngine {
         timers = pool.timers();
         log = pool.log();
         slabBuf = pool.slab();
-        sndCap = config.sendBufferBytes;
         work = new WorkQueue(config.maxConnections);
         secrets = new Secrets(entropy);
         writer = new SegmentWriter(config, c, slabBuf);
@@ -104,7 +102,7 @@ public final class TcpEngine {
         recovery = new Recovery(config, c, cc, log, rack);
         reassembly = new Reassembly(config, c, slabBuf, writer, work);
         lifecycle = new Lifecycle(config, c, cc, pool, listeners, work);
-        reassembly.lifecycle(lifecycle);
+        reassembly.lifecycle(lifecycle, pool);
         output = new Output(config, c, writer, log, timers);
         input = new Input(config, c, pool, listeners, cookies, secrets, writer, recovery, reassembly, lifecycle,
             output, work);
@@ -266,9 +264,12 @@ public final class TcpEngine {
         if (st != SYN_SENT && st != SYN_RECEIVED && st != ESTABLISHED && st != CLOSE_WAIT) {
             return -1;
         }
-        final int n = Math.min(Math.max(length, 0), sndCap - t.sndLen);
+        if (length > t.sndCap - t.sndLen && t.sndLarge < 0 && 2L * t.cwnd > t.sndCap) {
+            pool.growSend(t); // buffer autotuning (as Linux's tcp_sndbuf_expand: 2 x cwnd)
+        }
+        final int n = Math.min(Math.max(length, 0), t.sndCap - t.sndLen);
         if (n > 0) {
-            Ring.put(slabBuf, t.sndBase, sndCap, Ring.wrap(t.sndHead, t.sndLen, sndCap), src, offset, n);
+            Ring.put(slabBuf, t.sndBase, t.sndCap, Ring.wrap(t.sndHead, t.sndLen, t.sndCap), src, offset, n);
             t.sndLen += n;
             work.add(t);
         }
@@ -476,7 +477,7 @@ public final class TcpEngine {
                     }
                 }
             }
-            if (t.wantWritable && t.sndLen < sndCap && t.appAttached) {
+            if (t.wantWritable && t.sndLen < t.sndCap && t.appAttached) {
                 t.wantWritable = false;
                 t.handler.onWritable(h);
                 if (!TcbPool.alive(t, h)) {

@@ -17,11 +17,15 @@ class RackTlpTest {
     static final int UNA = 5000;
 
     final UnsafeBuffer slab = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * RECORD_BYTES));
-    final SentSegments log = new SentSegments(slab, 64);
+    final SentSegments log = new SentSegments(slab);
     final TcpCounters c = new TcpCounters(new CountersManager(
         new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))), "t.");
     final RackTlp rack = new RackTlp(log, c);
     final Tcb t = new Tcb(0);
+
+    {
+        t.segCap = 64;
+    }
 
     RackTlpTest() {
         t.sndMss = SEG;

@@ -179,7 +179,8 @@ class SackScoreboardTest {
     @DisplayName("RFC 2018 §8: reneging forgets the scoreboard and the records' SACKED marks")
     void clearOnReneging() {
         final UnsafeBuffer slab = new UnsafeBuffer(ByteBuffer.allocateDirect(8 * SentSegments.RECORD_BYTES));
-        final SentSegments log = new SentSegments(slab, 8);
+        final SentSegments log = new SentSegments(slab);
+        t.segCap = 8;
         log.append(t, UNA, UNA + 1000, false, 1);
         log.append(t, UNA + 1000, UNA + 2000, false, 2);
         SackScoreboard.update(t, blocks(UNA + 1000, UNA + 2000), UNA);

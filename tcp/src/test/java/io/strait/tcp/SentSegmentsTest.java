@@ -16,8 +16,12 @@ class SentSegmentsTest {
     static final int BASE = 96;
 
     final UnsafeBuffer slab = new UnsafeBuffer(ByteBuffer.allocateDirect(BASE + CAPACITY * RECORD_BYTES + 64));
-    final SentSegments log = new SentSegments(slab, CAPACITY);
+    final SentSegments log = new SentSegments(slab);
     final Tcb t = new Tcb(0);
+
+    {
+        t.segCap = CAPACITY;
+    }
 
     SentSegmentsTest() {
         t.segBase = BASE;
@@ -202,7 +206,7 @@ class SentSegmentsTest {
         assertEquals(64, SentSegments.capacityFor(0));
         assertEquals(64, SentSegments.capacityFor(28 * 1024));
         assertEquals(64 * 1024 / 512 + 8, SentSegments.capacityFor(64 * 1024));
-        assertEquals(CAPACITY, log.capacity());
+        assertEquals(CAPACITY, t.segCap);
     }
 
     private int lostInRecords() {

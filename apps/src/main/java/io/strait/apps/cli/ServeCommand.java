@@ -28,7 +28,8 @@ final class ServeCommand {
         usage: strait serve --app echo|discard|http [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
-                            [--cc newreno|cubic|bbr] [--msl-ms MS] [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
+                            [--buffer-max-kb KB] [--buffer-budget-mb MB] [--cc newreno|cubic|bbr] [--msl-ms MS]
+                            [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
           echo     writes back every byte it receives until the peer closes (default port 7)
           discard  reads and drops everything (default port 9)
@@ -36,8 +37,10 @@ final class ServeCommand {
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24 --cores 1.
           --dev takes any DPDK device: a PCI address, net_af_packet0,iface=X, net_af_xdp0,iface=X,
           net_memif0,role=server,socket=PATH, net_tap0, net_ring0.
-          TCP: --max-connections per core (12288), send and receive buffer per connection (64 KB), congestion
-          control (newreno), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s), minimum RTO (200 ms) and
+          TCP: --max-connections per core (12288), send and receive buffer per connection (64 KB), growing to
+          --buffer-max-kb (4096) when the bandwidth-delay product needs it, within --buffer-budget-mb per core
+          (256); congestion control as the host's Linux (net.ipv4.tcp_congestion_control: bbr, cubic, reno;
+          else cubic), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s), minimum RTO (200 ms) and
           tail-loss-probe floor added to 2 SRTT (2 ms), both as Linux; `strait stat` shows them (rto_min_us,
           tlp_min_us).
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
@@ -55,7 +58,7 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair"),
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb", "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair"),
             Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
@@ -121,24 +124,45 @@ final class ServeCommand {
     static TcpConfig tcpConfig(Args a) {
         final int bufferBytes = a.getInt("--buffer-kb", 64, 4, 16 * 1024) * 1024;
         final int maxConnections = a.getInt("--max-connections", 12288, 16, 1 << 20);
-        if ((long) bufferBytes * 2 * maxConnections > Integer.MAX_VALUE) {
-            throw new Args.UsageException("serve: --max-connections x 2 x --buffer-kb must stay under 2 GiB per core");
-        }
-        final String cc = a.get("--cc", "newreno");
-        return TcpConfig.builder()
+        final int largeBytes = Math.max(a.getInt("--buffer-max-kb", 4096, 4, 64 * 1024) * 1024, bufferBytes);
+        final long budgetBytes = a.getInt("--buffer-budget-mb", 256, 0, 1 << 20) * (1L << 20);
+        final int largeBuffers = TcpConfig.largeBuffersFor(budgetBytes, largeBytes);
+        final String cc = a.get("--cc", hostCongestionControl());
+        final TcpConfig config = TcpConfig.builder()
             .maxConnections(maxConnections)
             .sendBufferBytes(bufferBytes)
             .receiveBufferBytes(bufferBytes)
+            .largeBuffers(largeBytes, largeBuffers)
             .mslNs(a.getInt("--msl-ms", 30_000, 1, 600_000) * 1_000_000L)
             .rtoMinNs(a.getInt("--rto-min-ms", 200, 1, 60_000) * 1_000_000L)
             .tlpMinNs(a.getInt("--tlp-min-ms", 2, 0, 60_000) * 1_000_000L)
             .congestionControl(switch (cc) {
-                case "newreno" -> TcpConfig.CC_NEWRENO;
+                case "newreno", "reno" -> TcpConfig.CC_NEWRENO;
                 case "cubic" -> TcpConfig.CC_CUBIC;
                 case "bbr" -> TcpConfig.CC_BBR;
                 default -> throw new Args.UsageException("serve: --cc takes newreno, cubic or bbr, not '" + cc + "'");
             })
             .build();
+        if (config.slabBytes() > Integer.MAX_VALUE - 64) {
+            throw new Args.UsageException("serve: --max-connections x 2 x --buffer-kb plus --buffer-budget-mb must stay "
+                + "under 2 GiB per core (it is " + (config.slabBytes() >> 20) + " MB)");
+        }
+        return config;
+    }
+
+    /** The host kernel's congestion control (net.ipv4.tcp_congestion_control), so both stacks on one machine match. */
+    static String hostCongestionControl() {
+        try {
+            final String v = java.nio.file.Files.readString(java.nio.file.Path.of(
+                "/proc/sys/net/ipv4/tcp_congestion_control")).trim();
+            return switch (v) {
+                case "bbr", "cubic" -> v;
+                case "reno" -> "newreno";
+                default -> "cubic";
+            };
+        } catch (java.io.IOException | RuntimeException e) {
+            return "cubic";
+        }
     }
 
     static TcpHandler app(String app, TcpEngine engine) {

@@ -92,11 +92,16 @@ class TwoEngineSimTest {
         TcpConfig randomConfig() {
             final int mss = rnd.nextInt(3) == 0 ? 536 + rnd.nextInt(925) : 1460;
             final int buf = Math.max(4 * mss, (16 << 10) << rnd.nextInt(5));
+            final int rcv = Math.max(4 * mss, (16 << 10) << rnd.nextInt(5));
+            // Buffer autotuning on every other seed (without drawing: seeds stay comparable): rings may grow to
+            // 4x the larger buffer mid-transfer, with room for one connection's two rings (or not enough, seed 4k+2).
+            final int large = seed % 2 == 0 ? 4 * Math.max(buf, rcv) : 0;
             return TcpConfig.builder()
                 .maxConnections(4)
                 .mss(mss)
                 .sendBufferBytes(buf)
-                .receiveBufferBytes(Math.max(4 * mss, (16 << 10) << rnd.nextInt(5)))
+                .receiveBufferBytes(rcv)
+                .largeBuffers(large, large == 0 ? 0 : seed % 4 == 2 ? 1 : 2)
                 .timestamps(rnd.nextInt(4) != 0)
                 .sack(rnd.nextInt(4) != 0)
                 .windowScale(rnd.nextInt(4) != 0)

@@ -1,0 +1,69 @@
+package io.strait.tcp;
+
+import io.strait.tcp.sim.CapturedSegment;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
+import java.util.List;
+
+import static io.strait.tcp.Harness.*;
+import static io.strait.tcp.wire.TcpHeader.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Buffer autotuning: rings move into a large chunk when the bandwidth-delay product needs it, bytes intact. */
+class AutotuningTest {
+    final Harness h = new Harness(Harness.base().sendBufferBytes(16 * 1024).receiveBufferBytes(16 * 1024)
+        .largeBuffers(64 * 1024, 1).build());
+
+    @Test
+    @DisplayName("Send side (as Linux tcp_sndbuf_expand): a write larger than the ring grows it once 2 x cwnd exceeds it")
+    void sendRingGrows() {
+        h.passiveOpen();
+        final byte[] data = bytes(40_000, 3);
+        assertEquals(40_000, h.write(data), "the ring grew from 16 KB to 64 KB: everything fits");
+        assertEquals(1, h.counter("buffers_grown"));
+        final ByteArrayOutputStream got = new ByteArrayOutputStream();
+        for (int round = 0; round < 20 && got.size() < data.length; round++) {
+            final List<CapturedSegment> segs = round == 0 ? h.poll() : h.send(h.seg());
+            for (final CapturedSegment s : segs) {
+                if (s.payload().length > 0 && s.seq() - (h.iss + 1) == got.size()) {
+                    got.writeBytes(s.payload());
+                }
+            }
+            h.peerAck = h.iss + 1 + got.size();
+        }
+        assertArrayEquals(data, got.toByteArray(), "bytes after the move are the bytes written");
+        h.send(h.seg());
+        assertEquals(0, h.engine.sendQueueBytes(h.handle));
+        // The budget is one large ring: a second connection could not grow (counted), and closing returns it.
+        h.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("Receive side (as Linux receive autotuning): more than half the ring in flight grows it, out-of-order data kept")
+    void receiveRingGrows() {
+        h.passiveOpen();
+        h.app.consumeLimit = 0; // the application does not read yet
+        final byte[] data = bytes(12_000, 5);
+        // Out of order first: [4000, 12000) then the hole [0, 4000).
+        for (int off = 4000; off < 12_000; off += 1000) {
+            h.send(h.seg().seq(h.peerSeq + off).payload(Arrays.copyOfRange(data, off, off + 1000)));
+        }
+        assertEquals(1, h.counter("buffers_grown"), "12 KB of a 16 KB ring in flight: grown");
+        List<CapturedSegment> last = List.of();
+        for (int off = 0; off < 4000; off += 1000) {
+            last = h.send(h.seg().seq(h.peerSeq + off).payload(Arrays.copyOfRange(data, off, off + 1000)));
+        }
+        h.peerSeq += 12_000;
+        // RFC 5681 §4.2: the segment that fills the hole is acknowledged at once, for everything.
+        final CapturedSegment ack = one(last);
+        expect(ack, ACK, h.iss + 1, h.peerSeq);
+        assertTrue(ack.window() > 16 * 1024 - 12_000, "the window reflects the grown ring: " + ack.window());
+        h.app.consumeLimit = Integer.MAX_VALUE;
+        h.engine.resumeRead(h.handle);
+        assertArrayEquals(data, h.app.received.toByteArray());
+        h.finishAndCheckLeaks();
+    }
+}
