@@ -139,6 +139,7 @@ final class Input {
         t.sndBufSeq = iss + 1;
         t.recover = iss;
         t.hsRoundEnd = iss;
+        t.rtxHighEnd = iss;
     }
 
     /** Validates the ACK completing a cookie handshake and creates the ESTABLISHED TCB. */

@@ -120,6 +120,9 @@ final class RackTlp {
             }
             final long xmitNs = log.xmitNs(a);
             if (!sentAfter(t.rackXmitNs, t.rackEndSeq, xmitNs, log.end(a))) {
+                if (Seq.ge(log.start(a), t.rtxHighEnd)) {
+                    break; // never retransmitted from here on: every later record went out later still
+                }
                 continue;
             }
             final long remaining = xmitNs + t.rackRttNs + reoWnd - nowNs;

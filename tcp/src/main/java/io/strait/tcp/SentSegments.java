@@ -155,6 +155,9 @@ final class SentSegments {
         buf.putInt(a + FLAGS, (f & ~LOST) | RETRANSMITTED);
         buf.putLong(a + XMIT, nowNs);
         stampRate(t, a, nowNs);
+        if (Seq.gt(end(a), t.rtxHighEnd)) {
+            t.rtxHighEnd = end(a);
+        }
     }
 
     /** Marks a record lost (counted in {@link Tcb#lostBytes}); a SACKed or already lost record is left alone. */
@@ -202,6 +205,7 @@ final class SentSegments {
         if (t.segCount == 0) {
             t.segHead = 0;
             t.lostBytes = 0;
+            t.rtxHighEnd = ack;
         }
     }
 

@@ -197,6 +197,8 @@ final class Tcb {
     int segBase;
     int segHead;
     int segCount;
+    /** Above this sequence no record was ever retransmitted, so their send times rise with sequence. */
+    int rtxHighEnd;
 
     // RFC 8985 §7 Tail Loss Probe: tlpArmed = rtxDeadlineNs holds the PTO, not the RTO; tlpOut = a probe is out
     // (one per episode); tlpSeq = where that probe started.
@@ -306,7 +308,7 @@ final class Tcb {
         minRttStampNs = 0;
         reoDeadlineNs = Long.MAX_VALUE;
         lostBytes = dsackInL = dsackInR = 0;
-        segBase = segHead = segCount = 0;
+        segBase = segHead = segCount = rtxHighEnd = 0;
         tlpArmed = tlpOut = tlpRetransmit = false;
         tlpSeq = 0;
         cubicEpochNs = 0;
