@@ -1148,7 +1148,7 @@ def loss_section(results, out, info):
           "net_af_packet on strait0; the Linux servers listen on 198.18.0.2 on strait0 in the root namespace"
           f" (congestion control {info.get('linux_cc', '?')}, autotuned buffers); server on CPU {SERVER_CPU}, "
           f"client in the peer namespace on CPU {CLIENT_CPU}. Strait's `serve` arguments: "
-          f"`{info.get('strait_args') or 'defaults (congestion control as the host kernel's, 64 KB buffers per direction growing to 4 MB within a 256 MB budget)'}`. "
+          f"`{info.get('strait_args') or 'defaults: congestion control as the host kernel, 64 KB buffers per direction growing to 4 MB within a 256 MB budget'}`. "
           f"Medians over the runs that finished ({info.get('reps', '?')} per cell), spread in brackets; a run that "
           f"did not finish in {info.get('timeout_s', '?')} s or returned wrong bytes is counted as failed, not "
           "timed. Retransmissions (segments) and timeouts (RTO expiries) per MB of payload, of the server's stack "
