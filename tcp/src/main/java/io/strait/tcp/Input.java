@@ -13,6 +13,8 @@ import static io.strait.tcp.wire.TcpHeader.*;
 final class Input {
     /** RFC 5961 §10: the challenge ACK budget is counted per second of nowNs. */
     static final long CHALLENGE_WINDOW_NS = 1_000_000_000L;
+    /** Linux's TCP_MIN_MSS: the smallest sending MSS accepted from a peer. */
+    static final int MIN_MSS = 88;
 
     private final TcpConfig cfg;
     private final TcpCounters c;
@@ -193,7 +195,9 @@ final class Input {
 
     /** Handshake options (RFC 9293 §3.7.1 MSS, RFC 7323 §2.2 / §3.2, RFC 2018 §2). */
     private void negotiateOptions(final Tcb t, final TcpSegment s, final long nowNs) {
-        t.sndMss = Math.min(s.mss > 0 ? s.mss : DEFAULT_MSS, cfg.mss);
+        // RFC 9293 §3.7.1 takes the peer's MSS as given; Deviation, as Linux (TCP_MIN_MSS): it is floored at 88, so
+        // options never leave a segment without room for data (a peer's MSS of 12 would make every segment empty).
+        t.sndMss = Math.max(Math.min(s.mss > 0 ? s.mss : DEFAULT_MSS, cfg.mss), MIN_MSS);
         if (cfg.windowScale && s.wscale >= 0) {
             t.wsOn = true;
             t.sndWscale = Math.min(s.wscale, MAX_WSCALE); // RFC 7323 §2.3: a shift above 14 is treated as 14

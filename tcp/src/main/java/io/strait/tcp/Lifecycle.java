@@ -53,7 +53,12 @@ final class Lifecycle {
             t.appAttached = true;
         }
         if (t.appAttached) {
-            t.handler.onOpen(t.handle());
+            final long h = t.handle();
+            try {
+                t.handler.onOpen(h);
+            } catch (final Throwable e) {
+                pool.handlerFailed(t, h, e);
+            }
         }
     }
 
@@ -100,7 +105,12 @@ final class Lifecycle {
     void notifyPeerFin(final Tcb t) {
         if (t.peerFin && !t.peerFinNotified && t.rcvLen == 0 && t.appAttached && !t.orphan) {
             t.peerFinNotified = true;
-            t.handler.onPeerFin(t.handle());
+            final long h = t.handle();
+            try {
+                t.handler.onPeerFin(h);
+            } catch (final Throwable e) {
+                pool.handlerFailed(t, h, e);
+            }
         }
     }
 
@@ -126,7 +136,11 @@ final class Lifecycle {
             notifyPeerFin(t);
             if (t.state == TIME_WAIT && t.appAttached) {
                 t.appAttached = false;
-                t.handler.onClose(t.handle(), CloseReason.NORMAL);
+                try {
+                    t.handler.onClose(t.handle(), CloseReason.NORMAL);
+                } catch (final Throwable e) {
+                    pool.contained(e); // counted; TIME_WAIT itself goes on
+                }
             }
         }
     }

@@ -321,17 +321,26 @@ final class Output {
         t.rtxDeadlineNs = nowNs + t.rtoNs; // RFC 8985 §7.3: "arm the RTO timer"
     }
 
-    /** RFC 9293 §3.8.6.1: zero-window probing; also the SWS override timer (§3.8.6.2.1). */
-    void onPersist(final Tcb t, final long nowNs, final SegmentSink out, final WorkQueue work) {
+    /**
+     * RFC 9293 §3.8.6.1: zero-window probing; also the SWS override timer (§3.8.6.2.1).
+     *
+     * @return false when an orphan ran out of probes (the caller closes it)
+     */
+    boolean onPersist(final Tcb t, final long nowNs, final SegmentSink out, final WorkQueue work) {
         if (!canSendData(t.state)) {
-            return;
+            return true;
         }
         final int unsent = t.dataEnd() - t.sndNxt;
         if (unsent <= 0 || t.flight() > 0) {
             t.persistBackoff = 0;
-            return;
+            return true;
         }
         if (t.sndWnd == 0) {
+            if (t.orphan && t.persistBackoff >= cfg.orphanRetries) {
+                // Deviation, as Linux (tcp_probe_timer, tcp_orphan_retries): an orphan facing a window that never
+                // opens is given up, so a peer cannot pin TCBs; a live application's connection probes on.
+                return false;
+            }
             // Deviation, as Linux: the probe carries no data (SEG.SEQ = SND.UNA - 1) and elicits an ACK with the
             // current window; it never times the connection out while the peer answers.
             writer.emit(t, out, t.sndUna - 1, 0, ACK, nowNs);
@@ -342,6 +351,7 @@ final class Output {
             t.forceSend = true;
             work.add(t);
         }
+        return true;
     }
 
     /** RFC 6298 §5.5 backoff for the persist timer, without overflow: min(RTO · 2^backoff, RTO max). */

@@ -125,7 +125,13 @@ final class Reassembly {
 
     private int deliver(final Tcb t, final long h, final DirectBuffer buf, final int off, final int len) {
         t.delivered = true;
-        int n = t.handler.onData(h, buf, off, len);
+        int n;
+        try {
+            n = t.handler.onData(h, buf, off, len);
+        } catch (final Throwable e) {
+            pool.handlerFailed(t, h, e); // aborted: the caller sees the handle dead
+            return 0;
+        }
         if (n < 0) {
             n = 0;
         } else if (n > len) {

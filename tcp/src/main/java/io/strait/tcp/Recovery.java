@@ -387,8 +387,18 @@ final class Recovery {
         c.rtoExpiries.incrementRelease();
         t.retransmits++;
         final boolean handshake = t.state == TcpState.SYN_SENT || t.state == TcpState.SYN_RECEIVED;
-        if (t.retransmits > (handshake ? cfg.maxSynRetransmits : cfg.maxRetransmits)) {
-            return false; // RFC 9293 §3.8.3: R2 reached
+        if (!handshake && t.sndWnd == 0 && !t.orphan) {
+            // RFC 1122 §4.2.2.17 / RFC 9293 §3.8.6.1 (MUST-35, MUST-36): the peer closed its window with data in
+            // flight; the retransmissions are zero-window probes and the connection stays open while it answers
+            // them. As Linux (tcp_retransmit_timer): give up only when nothing came back for the maximum RTO.
+            if (nowNs - t.lastRecvNs > cfg.rtoMaxNs) {
+                return false;
+            }
+        } else if (t.retransmits > (handshake ? cfg.maxSynRetransmits
+            : t.orphan ? Math.min(cfg.orphanRetries, cfg.maxRetransmits) : cfg.maxRetransmits)) {
+            // RFC 9293 §3.8.3: R2 reached. Deviation, as Linux (tcp_orphan_retries): a connection the application
+            // closed gives up sooner, so a peer cannot hold orphans forever.
+            return false;
         }
         t.rtoNs = Math.min(t.rtoNs * 2, cfg.rtoMaxNs); // RFC 6298 §5.5: back off the timer
         t.rttTiming = false; // RFC 6298 §3 (Karn)

@@ -24,6 +24,7 @@ final class TcbPool {
     private final Timers timers;
     private final Listeners listeners;
     private final SentSegments log;
+    private final RstQueue rsts;
     private final int records;
     private final int large;
     private final int largeRecords;
@@ -31,6 +32,7 @@ final class TcbPool {
     TcbPool(final TcpConfig cfg, final TcpCounters c, final Listeners listeners) {
         final int n = cfg.maxConnections;
         this.c = c;
+        this.rsts = new RstQueue(c);
         this.listeners = listeners;
         tcbs = new Tcb[n];
         freeSlots = new int[n];
@@ -51,6 +53,10 @@ final class TcbPool {
             large + largeRecords * SentSegments.RECORD_BYTES);
         log = new SentSegments(slab.buffer());
         timers = new Timers(tcbs, cfg.timerTickNs);
+    }
+
+    RstQueue rsts() {
+        return rsts;
     }
 
     UnsafeBuffer slab() {
@@ -136,8 +142,35 @@ final class TcbPool {
         final long h = t.handle();
         free(t);
         if (notify) {
-            handler.onClose(h, reason);
+            try {
+                handler.onClose(h, reason);
+            } catch (final Throwable e) {
+                contained(e); // the connection is gone already: only counted
+            }
         }
+    }
+
+    /**
+     * An application handler threw (issue 10, containment): that one connection is aborted with a RST
+     * (RFC 9293 §3.10.5) and counted; the core and every other connection carry on. Rethrows only a
+     * VirtualMachineError (out of memory, stack overflow), which nothing here can contain.
+     */
+    void handlerFailed(final Tcb t, final long h, final Throwable e) {
+        contained(e);
+        if (alive(t, h)) {
+            if (t.state != TcpState.SYN_SENT && t.state != TcpState.TIME_WAIT) {
+                rsts.add(t);
+            }
+            close(t, CloseReason.LOCAL_ABORT);
+        }
+    }
+
+    /** A handler threw where nothing is left to abort (onClose in TIME_WAIT): counted only. */
+    void contained(final Throwable e) {
+        if (e instanceof VirtualMachineError v) {
+            throw v;
+        }
+        c.handlerErrors.incrementRelease();
     }
 
     private void free(final Tcb t) {

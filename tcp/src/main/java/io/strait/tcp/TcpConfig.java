@@ -29,6 +29,8 @@ public final class TcpConfig {
     public final long rtoInitialNs;
     public final int maxRetransmits;
     public final int maxSynRetransmits;
+    /** Retransmissions and zero-window probes an orphan (closed by the application) gets (Linux tcp_orphan_retries). */
+    public final int orphanRetries;
     public final long delayedAckNs;
     public final boolean tailLossProbe;
     public final long tlpMinNs;
@@ -68,6 +70,7 @@ public final class TcpConfig {
         rtoInitialNs = b.rtoInitialNs;
         maxRetransmits = b.maxRetransmits;
         maxSynRetransmits = b.maxSynRetransmits;
+        orphanRetries = b.orphanRetries;
         delayedAckNs = b.delayedAckNs;
         tailLossProbe = b.tailLossProbe;
         tlpMinNs = b.tlpMinNs;
@@ -158,6 +161,8 @@ public final class TcpConfig {
         int maxRetransmits = 15;
         /** RFC 9293 §3.8.3: R2 for SYN, at least 3 minutes; as a count, as Linux (tcp_syn_retries). */
         int maxSynRetransmits = 6;
+        /** Linux's tcp_orphan_retries default (0 means 8). */
+        int orphanRetries = 8;
         /** RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: less than 0.5 s; 40 ms as Linux's minimum. */
         long delayedAckNs = 40_000_000L;
         boolean ackEverySecondSegment = true;
@@ -209,6 +214,7 @@ public final class TcpConfig {
         public Builder rtoInitialNs(final long v) { rtoInitialNs = v; return this; }
         public Builder maxRetransmits(final int v) { maxRetransmits = v; return this; }
         public Builder maxSynRetransmits(final int v) { maxSynRetransmits = v; return this; }
+        public Builder orphanRetries(final int v) { orphanRetries = v; return this; }
         public Builder delayedAckNs(final long v) { delayedAckNs = v; return this; }
         public Builder ackEverySecondSegment(final boolean v) { ackEverySecondSegment = v; return this; }
         public Builder tailLossProbe(final boolean v) { tailLossProbe = v; return this; }

@@ -54,6 +54,8 @@ public final class TcpCounters {
     public final AtomicCounter tlpRecoveries;
     /** RACK reordering-timer expiries (RFC 8985 §6.3). */
     public final AtomicCounter reorderTimeouts;
+    /** Application handlers that threw: each aborted its own connection (RST), nothing else. */
+    public final AtomicCounter handlerErrors;
     /** Buffer autotuning: rings moved to a large chunk, and growths refused because the budget was spent. */
     public final AtomicCounter buffersGrown;
     public final AtomicCounter buffersBudgetSpent;
@@ -116,6 +118,7 @@ public final class TcpCounters {
         undos = m.newCounter(p + "undos");
         tlpRecoveries = m.newCounter(p + "tlp_recoveries");
         reorderTimeouts = m.newCounter(p + "rack_reorder_timeouts");
+        handlerErrors = m.newCounter(p + "handler_errors");
         buffersGrown = m.newCounter(p + "buffers_grown");
         buffersBudgetSpent = m.newCounter(p + "buffers_budget_spent");
         rtoMinUs = m.newCounter(p + "rto_min_us");

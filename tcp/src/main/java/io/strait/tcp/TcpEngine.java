@@ -42,8 +42,6 @@ import static io.strait.tcp.wire.TcpHeader.*;
  * and sent by the next {@link #poll}, so writes made in onData go out once per burst.
  */
 public final class TcpEngine {
-    static final int PENDING_RST_CAPACITY = 256;
-
     private final TcpConfig cfg;
     private final TcpCounters c;
     private final TcbPool pool;
@@ -65,12 +63,8 @@ public final class TcpEngine {
     private FlowFilter flowFilter;
     private long nextEphemeral;
 
-    // RSTs queued by abort(), sent by the next poll.
-    private final int[] rstLocalIp = new int[PENDING_RST_CAPACITY];
-    private final int[] rstRemoteIp = new int[PENDING_RST_CAPACITY];
-    private final int[] rstPorts = new int[PENDING_RST_CAPACITY];
-    private final int[] rstSeq = new int[PENDING_RST_CAPACITY];
-    private int rstCount;
+    /** RSTs queued by abort() and by failed handlers, sent by the next poll. */
+    private final RstQueue rsts;
 
     /**
      * @param config        tunables
@@ -91,6 +85,7 @@ public final class TcpEngine {
         };
         pool = new TcbPool(config, c, listeners);
         tcbs = pool.tcbs;
+        rsts = pool.rsts();
         timers = pool.timers();
         log = pool.log();
         slabBuf = pool.slab();
@@ -322,7 +317,7 @@ public final class TcpEngine {
             return;
         }
         if (t.state != SYN_SENT) {
-            queueRst(t.localIp, t.remoteIp, t.localPort, t.remotePort, t.sndMax);
+            rsts.add(t);
         }
         pool.close(t, CloseReason.LOCAL_ABORT);
     }
@@ -365,7 +360,7 @@ public final class TcpEngine {
      * output is pending. {@link Long#MAX_VALUE} when idle.
      */
     public long nextDeadlineNs() {
-        if (!work.isEmpty() || rstCount > 0) {
+        if (!work.isEmpty() || rsts.count > 0) {
             return 0;
         }
         return timers.nextDeadlineNs();
@@ -436,12 +431,12 @@ public final class TcpEngine {
     public int poll(final long nowNs, final SegmentSink out) {
         timers.start(nowNs);
         int done = 0;
-        for (int i = 0; i < rstCount; i++) {
-            writer.sendRaw(out, rstLocalIp[i], rstRemoteIp[i], rstPorts[i] >>> 16, rstPorts[i] & 0xFFFF, rstSeq[i],
-                0, RST, 0);
+        for (int i = 0; i < rsts.count; i++) {
+            writer.sendRaw(out, rsts.localIp[i], rsts.remoteIp[i], rsts.ports[i] >>> 16, rsts.ports[i] & 0xFFFF,
+                rsts.seq[i], 0, RST, 0);
             done++;
         }
-        rstCount = 0;
+        rsts.count = 0;
 
         final int fired = timers.poll(nowNs, cfg.maxTimersPerPoll);
         for (int i = 0; i < fired; i++) {
@@ -470,7 +465,11 @@ public final class TcpEngine {
             if (t.delivered) {
                 t.delivered = false;
                 if (t.appAttached) {
-                    t.handler.onReadComplete(h);
+                    try {
+                        t.handler.onReadComplete(h);
+                    } catch (final Throwable e) {
+                        pool.handlerFailed(t, h, e);
+                    }
                     if (!TcbPool.alive(t, h)) {
                         requeueIfReused(t, h);
                         continue;
@@ -479,7 +478,11 @@ public final class TcpEngine {
             }
             if (t.wantWritable && t.sndLen < t.sndCap && t.appAttached) {
                 t.wantWritable = false;
-                t.handler.onWritable(h);
+                try {
+                    t.handler.onWritable(h);
+                } catch (final Throwable e) {
+                    pool.handlerFailed(t, h, e);
+                }
                 if (!TcbPool.alive(t, h)) {
                     requeueIfReused(t, h);
                     continue;
@@ -543,7 +546,11 @@ public final class TcpEngine {
         }
         if (t.persistDeadlineNs <= nowNs) {
             t.persistDeadlineNs = Long.MAX_VALUE;
-            output.onPersist(t, nowNs, out, work);
+            if (!output.onPersist(t, nowNs, out, work)) {
+                c.timeouts.incrementRelease();
+                pool.close(t, CloseReason.TIMEOUT);
+                return;
+            }
         }
         if (t.keepaliveDeadlineNs <= nowNs) {
             t.keepaliveDeadlineNs = Long.MAX_VALUE;
@@ -562,19 +569,6 @@ public final class TcpEngine {
             }
         }
         timers.arm(t);
-    }
-
-    private void queueRst(final int localIp, final int remoteIp, final int localPort, final int remotePort,
-        final int seq) {
-        if (rstCount == PENDING_RST_CAPACITY) {
-            c.dropRstQueueFull.incrementRelease();
-            return;
-        }
-        rstLocalIp[rstCount] = localIp;
-        rstRemoteIp[rstCount] = remoteIp;
-        rstPorts[rstCount] = (localPort << 16) | remotePort;
-        rstSeq[rstCount] = seq;
-        rstCount++;
     }
 
     /** RFC 6056 §3.3.3, algorithm 3 (simple hash-based), honouring the {@link FlowFilter}. */
