@@ -366,6 +366,16 @@ public final class TcpEngine {
         return timers.nextDeadlineNs();
     }
 
+    /** Test support: the state of a four-tuple's TCB (CLOSED when none); the first broken invariant, or null. */
+    int stateOfTuple(final int localIp, final int localPort, final int remoteIp, final int remotePort) {
+        final int s = pool.find(localIp, localPort, remoteIp, remotePort);
+        return s < 0 ? CLOSED : tcbs[s].state;
+    }
+
+    String invariantViolation() {
+        return Invariants.check(tcbs, cfg);
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Segment arrival
     // ------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+package io.strait.tcp;
+
+/**
+ * What must hold for every live TCB whatever a peer sends (issue 10): windows, cwnd and timers in range, the
+ * scoreboards and rings within their bounds, sequence variables ordered. Used by the hostile-peer simulation
+ * after every segment; cheap enough for tests, never called on the data path.
+ */
+final class Invariants {
+    private Invariants() {
+    }
+
+    /** @return a description of the first violation, or null */
+    static String check(final Tcb[] tcbs, final TcpConfig cfg) {
+        for (final Tcb t : tcbs) {
+            if (t.state == TcpState.CLOSED) {
+                continue;
+            }
+            final String v = check(t, cfg);
+            if (v != null) {
+                return "slot " + t.slot + " " + TcpState.name(t.state) + ": " + v;
+            }
+        }
+        return null;
+    }
+
+    static String check(final Tcb t, final TcpConfig cfg) {
+        if (TcpState.isSynchronized(t.state) && t.state != TcpState.TIME_WAIT) {
+            if (t.cwnd <= 0 || t.cwnd > CongestionControl.MAX_CWND) {
+                return "cwnd " + t.cwnd;
+            }
+            if (t.sndWnd < 0 || t.maxSndWnd < 0 || t.rcvWnd < 0) {
+                return "window snd " + t.sndWnd + " max " + t.maxSndWnd + " rcv " + t.rcvWnd;
+            }
+            if (t.sndMss < Input.MIN_MSS || t.sndMss > cfg.mss) {
+                return "sndMss " + t.sndMss;
+            }
+        }
+        if (t.rtoNs < 0 || t.rtoNs > cfg.rtoMaxNs || (t.rttValid && t.rtoNs < cfg.rtoMinNs)) {
+            return "rto " + t.rtoNs;
+        }
+        if (Seq.gt(t.sndUna, t.sndNxt) || Seq.gt(t.sndNxt, t.sndMax)) {
+            return "SND.UNA " + t.sndUna + " SND.NXT " + t.sndNxt + " SND.MAX " + t.sndMax;
+        }
+        final int flight = t.sndMax - t.sndUna;
+        if (t.lostBytes < 0 || t.lostBytes > flight) {
+            return "lost bytes " + t.lostBytes + " of a flight of " + flight;
+        }
+        if (t.sacked.sum() < 0 || t.sacked.sum() > flight || t.sacked.count() > t.sacked.capacity()) {
+            return "SACKed " + t.sacked.sum() + " in " + t.sacked.count() + " ranges, flight " + flight;
+        }
+        if (t.segCount < 0 || (t.segCap > 0 && t.segCount > t.segCap)) {
+            return "records " + t.segCount + " of " + t.segCap;
+        }
+        if (t.sndLen < 0 || t.sndLen > t.sndCap || t.rcvLen < 0 || t.rcvLen > t.rcvCap) {
+            return "rings snd " + t.sndLen + "/" + t.sndCap + " rcv " + t.rcvLen + "/" + t.rcvCap;
+        }
+        if (t.ooo.count() > t.ooo.capacity() || t.ooo.sum() < 0) {
+            return "out-of-order ranges " + t.ooo.count();
+        }
+        if (t.persistBackoff < 0 || t.persistBackoff > 30) {
+            return "persist backoff " + t.persistBackoff;
+        }
+        return null;
+    }
+}
