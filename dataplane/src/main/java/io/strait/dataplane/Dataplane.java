@@ -27,6 +27,9 @@ import java.util.function.Consumer;
  * configuration: device, memory, a unique file prefix per process), configures and starts the port; then either
  * {@link #start()} runs each agent on its own pinned thread, or {@link #invoker(int)} lets the embedding app drive
  * a core's loop from its own thread. {@link #close()} stops the threads, the port and the EAL.
+ *
+ * <p>DPDK's runtime folder ({@code /var/run/dpdk/strait-<pid>/}) is removed by {@link #close()} after the EAL
+ * cleanup, and {@link #open} first removes those of Strait processes that are gone (see {@link EalRuntimeDirs}).
  */
 public final class Dataplane implements AutoCloseable {
     private final DataplaneConfig config;
@@ -56,7 +59,7 @@ public final class Dataplane implements AutoCloseable {
     public static List<String> ealArguments(DataplaneConfig c) {
         final List<String> args = new ArrayList<>();
         args.add("strait");
-        args.add("--file-prefix=strait-" + ProcessHandle.current().pid());
+        args.add("--file-prefix=" + EalRuntimeDirs.filePrefix(ProcessHandle.current().pid()));
         // Main lcore 0 floats over every CPU: EAL must not pin the JVM thread that calls rte_eal_init.
         args.add("--lcores=0@(0-" + (Runtime.getRuntime().availableProcessors() - 1) + ")");
         args.add("--no-telemetry");
@@ -104,6 +107,10 @@ public final class Dataplane implements AutoCloseable {
     public static Dataplane open(DataplaneConfig c, CountersFile counters, Consumer<NetAgent> perCore) {
         preflight(c);
         final AddressLock lock = AddressLock.acquire(c.ip);
+        final EalRuntimeDirs runtimeDirs = EalRuntimeDirs.forCurrentUser();
+        runtimeDirs.removeStale(); // left by Strait processes that were killed or crashed
+        // A second open in a process whose EAL runs fails in ealInit: its cleanup must not touch the running EAL.
+        final boolean ealOurs = !Dpdk.ealInitialized();
         try {
             Dpdk.ealInit(ealArguments(c));
             final int port = Dpdk.portByName(c.deviceName());
@@ -147,7 +154,10 @@ public final class Dataplane implements AutoCloseable {
             return new Dataplane(c, lock, port, info, caps, pools, agents);
         } catch (RuntimeException e) {
             lock.close();
-            Dpdk.ealCleanup();
+            if (ealOurs) {
+                Dpdk.ealCleanup();
+                runtimeDirs.removeOwn();
+            }
             throw e;
         }
     }
@@ -270,6 +280,8 @@ public final class Dataplane implements AutoCloseable {
             Dpdk.mempoolFree(pool);
         }
         Dpdk.ealCleanup();
+        // DPDK leaves its runtime folder behind, rte_eal_cleanup included: ours goes with the EAL.
+        EalRuntimeDirs.forCurrentUser().removeOwn();
         addressLock.close();
     }
 

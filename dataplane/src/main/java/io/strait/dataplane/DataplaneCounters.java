@@ -17,6 +17,8 @@ public final class DataplaneCounters {
     public final AtomicCounter txFull;
     public final AtomicCounter txRetries;
     public final AtomicCounter mbufExhausted;
+    /** Exceptions contained by the poll loop (thrown by the transport, its engine or a handler); see NetAgent. */
+    public final AtomicCounter internalErrors;
 
     public final AtomicCounter dropRunt;
     public final AtomicCounter dropChained;
@@ -70,6 +72,7 @@ public final class DataplaneCounters {
         txFull = m.newCounter(p + "drop.tx_queue_full");
         txRetries = m.newCounter(p + "tx_partial_bursts");
         mbufExhausted = m.newCounter(p + "drop.mbuf_exhausted");
+        internalErrors = m.newCounter(p + "internal_errors");
 
         dropRunt = m.newCounter(p + "drop.eth_runt");
         dropChained = m.newCounter(p + "drop.eth_chained_mbuf");

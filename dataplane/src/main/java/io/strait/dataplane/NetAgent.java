@@ -9,11 +9,14 @@ import io.strait.tcp.SegmentSink;
 import io.strait.tcp.wire.Checksum;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+import java.io.PrintStream;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
@@ -26,6 +29,13 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * <p>Per frame nothing is allocated: one {@link UnsafeBuffer} is re-pointed at each frame's memory (zero-copy), and
  * replies to ARP and ICMP echo are written in place into the received buffer and sent back. Frames a partial TX
  * left unsent stay queued, in order, for the next cycle. Every drop has a reason counter.
+ *
+ * <p>Containment: an exception thrown while one frame is processed (by the transport, its engine, an application
+ * handler or an ICMP listener), or by the transport's poll, never leaves {@link #doWork}. The frame's buffer is
+ * freed like any dropped frame, a TX buffer claimed and not committed goes back to the stash, the rest of the burst
+ * is processed, the error is counted ({@code internal_errors}) and logged in one line at most once a second. The
+ * guard is a plain {@code try} per frame: free in the JVM while nothing is thrown. The {@link FrameIo} calls are not
+ * guarded: they must not throw (after a throwing {@code transmit} nobody would know who owns the buffers).
  */
 public final class NetAgent implements Agent, SegmentSink {
     /** Frames the TX queue holds before new ones are dropped (and counted). */
@@ -41,6 +51,8 @@ public final class NetAgent implements Agent, SegmentSink {
     static final int ARP_PENDING_PER_ENTRY = 8;
     /** How often (ns) the ARP table is swept for timeouts. */
     static final long ARP_SWEEP_NS = 100_000_000L;
+    /** At most one log line per this interval (ns) for contained exceptions; every one is counted. */
+    static final long ERROR_LOG_INTERVAL_NS = 1_000_000_000L;
 
     private static final int IP_OFFSET = Ethernet.HEADER_LENGTH;
     private static final int L4_OFFSET = Ethernet.HEADER_LENGTH + Ipv4.MIN_HEADER_LENGTH;
@@ -93,6 +105,7 @@ public final class NetAgent implements Agent, SegmentSink {
     private final UnsafeBuffer out = new UnsafeBuffer(0, 0);
     private final ArpTable arp;
     private long claimBuf;
+    private long claimAddr;
     private int claimLocalIp;
     private int claimRemoteIp;
     private int claimFrameLength;
@@ -100,6 +113,11 @@ public final class NetAgent implements Agent, SegmentSink {
     private long nowNs;
     private long nextArpSweepNs;
     private boolean announced;
+    private PrintStream errorLog = System.err;
+    private long nextErrorLogNs;
+    private long errorsNotLogged;
+    /** A handler's request to stop this agent, raised once the cycle has put every buffer back in its place. */
+    private AgentTerminationException termination;
 
     /**
      * @param localIp  the address this stack answers on (big-endian int)
@@ -166,9 +184,15 @@ public final class NetAgent implements Agent, SegmentSink {
         return roleName;
     }
 
+    /** Where contained exceptions are reported (one line each, rate-limited); System.err by default. */
+    void errorLog(PrintStream log) {
+        this.errorLog = log;
+    }
+
     @Override
     public void onStart() {
         nowNs = clock.nanoTime();
+        nextErrorLogNs = nowNs;
     }
 
     @Override
@@ -184,7 +208,13 @@ public final class NetAgent implements Agent, SegmentSink {
             c.rxBursts.incrementRelease();
             int freeCount = 0;
             for (int i = 0; i < n; i++) {
-                final int verdict = onFrame(rxAddrs[i], rxLens[i], rxFlags[i]);
+                int verdict;
+                try {
+                    verdict = onFrame(rxAddrs[i], rxLens[i], rxFlags[i]);
+                } catch (Throwable t) {
+                    contain(t, "receive");
+                    verdict = VERDICT_FREE; // nothing else holds the frame: its buffer is freed below, once
+                }
                 if (verdict == VERDICT_FREE) {
                     freeBufs[freeCount++] = rxBufs[i];
                 } else if (verdict == VERDICT_STEER) {
@@ -204,14 +234,59 @@ public final class NetAgent implements Agent, SegmentSink {
             work += drainSteered();
         }
         if (transport != null) {
-            work += transport.poll(nowNs, this);
+            try {
+                work += transport.poll(nowNs, this);
+            } catch (Throwable t) {
+                contain(t, "poll");
+                work++;
+            }
         }
         if (nowNs - nextArpSweepNs >= 0) {
             nextArpSweepNs = nowNs + ARP_SWEEP_NS;
             sweepArp();
         }
         work += flush();
+        if (termination != null) {
+            final AgentTerminationException e = termination;
+            termination = null;
+            throw e;
+        }
         return work;
+    }
+
+    /**
+     * An exception caught around one frame or the transport's poll: counted, logged at most once per
+     * {@link #ERROR_LOG_INTERVAL_NS} (one line), and the TX buffer of a claim left open put back in the stash.
+     * Not the hot path: it may allocate.
+     */
+    private void contain(Throwable t, String where) {
+        if (claimBuf != 0) {
+            // Claimed and never committed: back to the stash (it came from there, so there is room).
+            stashBufs[stashCount] = claimBuf;
+            stashAddrs[stashCount] = claimAddr;
+            stashCount++;
+            claimBuf = 0;
+        }
+        if (t instanceof AgentTerminationException e) {
+            termination = e; // Agrona's way to stop an agent: honoured at the end of the cycle
+            return;
+        }
+        c.internalErrors.incrementRelease();
+        if (nowNs - nextErrorLogNs < 0) {
+            errorsNotLogged++;
+            return;
+        }
+        nextErrorLogNs = nowNs + ERROR_LOG_INTERVAL_NS;
+        try {
+            final StackTraceElement[] stack = t.getStackTrace();
+            final String message = String.valueOf(t).replace('\n', ' ');
+            errorLog.println(roleName + ": internal error in " + where + " (contained, core keeps serving; "
+                + errorsNotLogged + " more since the last line): " + message
+                + (stack.length > 0 ? " at " + stack[0] : ""));
+        } catch (Throwable ignored) {
+            // an exception whose toString throws: counted all the same
+        }
+        errorsNotLogged = 0;
     }
 
     @Override
@@ -535,15 +610,19 @@ public final class NetAgent implements Agent, SegmentSink {
         final long addr = buffer.getLong(index + Steering.MSG_ADDR);
         final int frameLength = buffer.getInt(index + Steering.MSG_LENGTH);
         final int flags = buffer.getInt(index + Steering.MSG_FLAGS);
-        steeredFree[steeredFreeCount++] = buf;
+        steeredFree[steeredFreeCount++] = buf; // freed by drainSteered whatever happens below
         if (transport == null) {
             return;
         }
         frame.wrap(addr, frameLength);
         final int ihl = (frame.getByte(IP_OFFSET + Ipv4.VERSION_IHL) & 0xF) * 4;
         final int totalLength = frame.getShort(IP_OFFSET + Ipv4.TOTAL_LENGTH, BIG_ENDIAN) & 0xFFFF;
-        deliverTcp(IP_OFFSET + ihl, totalLength - ihl, frame.getInt(IP_OFFSET + Ipv4.SRC, BIG_ENDIAN),
-            frame.getInt(IP_OFFSET + Ipv4.DST, BIG_ENDIAN), flags);
+        try {
+            deliverTcp(IP_OFFSET + ihl, totalLength - ihl, frame.getInt(IP_OFFSET + Ipv4.SRC, BIG_ENDIAN),
+                frame.getInt(IP_OFFSET + Ipv4.DST, BIG_ENDIAN), flags);
+        } catch (Throwable t) {
+            contain(t, "steered receive");
+        }
     }
 
     /** RFC 792 echo: the reply is the request with addresses swapped and type 0 (RFC 1122 §3.2.2.6). */
@@ -624,7 +703,8 @@ public final class NetAgent implements Agent, SegmentSink {
         }
         stashCount--;
         claimBuf = stashBufs[stashCount];
-        out.wrap(stashAddrs[stashCount], io.frameRoom());
+        claimAddr = stashAddrs[stashCount];
+        out.wrap(claimAddr, io.frameRoom());
         return true;
     }
 

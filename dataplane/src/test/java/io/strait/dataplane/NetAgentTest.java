@@ -2,7 +2,10 @@ package io.strait.dataplane;
 
 import io.strait.dataplane.sim.MemoryFrameIo;
 import io.strait.dataplane.wire.Ipv4;
+import io.strait.tcp.SegmentSink;
 import io.strait.tcp.wire.Checksum;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.AfterEach;
@@ -10,14 +13,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Ethernet, ARP, IPv4 and ICMP of one core's loop over an in-memory port, with a hand-driven clock. */
@@ -359,5 +367,150 @@ class NetAgentTest {
         }
         assertEquals(1, counter("drop.mbuf_exhausted"));
         io.exhausted = false;
+    }
+
+    // --- Containment (issue 10, item 8) ---------------------------------------------------------------------
+
+    /**
+     * A transport that records the first payload byte (the tag) of every segment it is given and throws on chosen
+     * tags, optionally after claiming a TX buffer it never commits (as an engine that fails mid-segment would).
+     */
+    static final class ThrowingTransport implements TransportLayer {
+        final List<Integer> seen = new ArrayList<>();
+        int throwOnTag = -1;
+        /** Throws on this call (0 = the first segment), whatever its tag. */
+        int throwOnCall = -1;
+        RuntimeException toThrow = new ArithmeticException("/ by zero");
+        boolean claimFirst;
+        int pollThrows;
+
+        @Override
+        public void onSegment(DirectBuffer buffer, int offset, int length, int srcIp, int dstIp,
+                              boolean checksumVerified, long nowNs, SegmentSink out) {
+            final int tag = buffer.getByte(offset) & 0xFF;
+            seen.add(tag);
+            if (tag == throwOnTag || seen.size() - 1 == throwOnCall) {
+                if (claimFirst) {
+                    assertTrue(out.claim(dstIp, srcIp, 20) >= 0);
+                    out.buffer().putByte(0, (byte) 1);
+                }
+                throw toThrow;
+            }
+        }
+
+        @Override
+        public int poll(long nowNs, SegmentSink out) {
+            if (pollThrows > 0) {
+                pollThrows--;
+                assertTrue(out.claim(OUR_IP, PEER_IP, 20) >= 0);
+                throw new IllegalStateException("timer wheel broken");
+            }
+            return 0;
+        }
+    }
+
+    /** An IPv4 frame of protocol 6 from the peer whose first transport byte is {@code tag}. */
+    static byte[] tcp(int tag) {
+        final ByteBuffer b = eth(14 + 20 + 20, OUR_MAC, PEER_MAC, 0x0800);
+        b.put(14, (byte) 0x45).putShort(16, (short) 40).put(22, (byte) 64).put(23, (byte) 6).putInt(26, PEER_IP)
+            .putInt(30, OUR_IP);
+        b.putShort(24, (short) Checksum.compute(new UnsafeBuffer(b.array()), 14, 20));
+        b.put(34, (byte) tag);
+        return b.array();
+    }
+
+    ByteArrayOutputStream errorLog() {
+        final ByteArrayOutputStream log = new ByteArrayOutputStream();
+        agent.errorLog(new PrintStream(log, true, StandardCharsets.UTF_8));
+        return log;
+    }
+
+    static long lines(ByteArrayOutputStream log) {
+        return log.toString(StandardCharsets.UTF_8).lines().count();
+    }
+
+    @Test
+    @DisplayName("Containment: a frame whose processing throws costs that frame only; the burst's buffers all go back")
+    void throwingFrameIsContained() {
+        final ThrowingTransport t = new ThrowingTransport();
+        t.throwOnTag = 2;
+        t.claimFirst = true;
+        agent.transport(t);
+        final ByteArrayOutputStream log = errorLog();
+        final int held = io.outstanding(); // the TX stash
+        for (int tag = 0; tag < 5; tag++) {
+            io.inject(tcp(tag), 0);
+        }
+        io.inject(echo(8).array(), 0);
+        assertEquals(held + 6, io.outstanding());
+
+        final int work = agent.doWork(); // returns normally
+
+        assertTrue(work >= 6);
+        assertEquals(List.of(0, 1, 2, 3, 4), t.seen, "the frames after the failing one were processed");
+        final byte[] reply = io.sent();
+        assertNotNull(reply, "the echo request behind it was answered");
+        assertEquals(0, reply[34], "echo reply");
+        assertNull(io.sent(), "the abandoned claim was not sent");
+        assertEquals(held, io.outstanding(), "every received buffer freed once, the claimed one back in the stash");
+        assertEquals(1, counter("internal_errors"));
+        assertEquals(5, counter("tcp.segments_to_engine"));
+        final String line = log.toString(StandardCharsets.UTF_8);
+        assertEquals(1, lines(log), line);
+        assertTrue(line.startsWith("test: internal error in receive") && line.contains("ArithmeticException"),
+            line);
+
+        // More failures within the second: counted, not logged; after it, one line saying how many were not.
+        t.claimFirst = false;
+        t.seen.clear();
+        io.inject(tcp(2), 0);
+        io.inject(tcp(7), 0);
+        io.inject(tcp(2), 0);
+        agent.doWork();
+        assertEquals(List.of(2, 7, 2), t.seen);
+        assertEquals(3, counter("internal_errors"));
+        assertEquals(1, lines(log), "rate-limited: one line per second");
+        nowNs += NetAgent.ERROR_LOG_INTERVAL_NS;
+        io.inject(tcp(2), 0);
+        agent.doWork();
+        assertEquals(4, counter("internal_errors"));
+        assertEquals(2, lines(log));
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("2 more since the last line"), log.toString());
+        assertEquals(held, io.outstanding());
+    }
+
+    @Test
+    @DisplayName("Containment: a throwing transport poll is counted and the cycle still flushes; the next cycle runs")
+    void throwingPollIsContained() {
+        final ThrowingTransport t = new ThrowingTransport();
+        t.pollThrows = 1;
+        agent.transport(t);
+        errorLog();
+        final int held = io.outstanding();
+        io.inject(echo(8).array(), 0);
+        agent.doWork();
+        assertNotNull(io.sent(), "the reply of the same cycle went out");
+        assertEquals(1, counter("internal_errors"));
+        assertEquals(held, io.outstanding(), "the TX buffer claimed by the failed poll is back in the stash");
+        io.inject(tcp(1), 0);
+        agent.doWork();
+        assertEquals(List.of(1), t.seen);
+        assertEquals(1, counter("internal_errors"));
+    }
+
+    @Test
+    @DisplayName("Containment: Agrona's AgentTerminationException from a handler stops the agent after the burst")
+    void terminationRequestHonouredAfterBurst() {
+        final ThrowingTransport t = new ThrowingTransport();
+        t.throwOnTag = 0;
+        t.toThrow = new AgentTerminationException("application asked to stop");
+        agent.transport(t);
+        final int held = io.outstanding();
+        io.inject(tcp(0), 0);
+        io.inject(tcp(1), 0);
+        assertThrows(AgentTerminationException.class, agent::doWork);
+        assertEquals(List.of(0, 1), t.seen);
+        assertEquals(held, io.outstanding());
+        assertEquals(0, counter("internal_errors"), "a request, not an error");
     }
 }

@@ -400,6 +400,30 @@ class SteeringTest {
     }
 
     @Test
+    @DisplayName("Containment: a steered segment whose processing throws is counted on its owner; its buffer is freed")
+    void throwingSteeredSegmentIsContained() {
+        int remotePort = 40000;
+        while (steering.owner(OUR_IP, 7, PEER_IP, remotePort) != 1) {
+            remotePort++;
+        }
+        final NetAgentTest.ThrowingTransport t = new NetAgentTest.ThrowingTransport();
+        t.throwOnCall = 1;
+        agents[1].transport(t);
+        agents[1].errorLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        final int held = pool.size - pool.freeCount;
+        for (int i = 0; i < 3; i++) {
+            queues[0].inject(tcpFrame(new SegmentBuilder().ports(remotePort, 7).seq(100 + i).flags(TcpHeader.RST)));
+        }
+        agents[0].doWork();
+        assertEquals(3, counter("core0.tcp.steered_to_other_core"));
+        agents[1].doWork();
+        assertEquals(3, t.seen.size(), "all three reached core 1's transport");
+        assertEquals(1, counter("core1.internal_errors"));
+        assertEquals(held, pool.size - pool.freeCount, "the steered buffers were freed, the failing one too");
+        agents[1].transport(new TcpTransport(engines[1]));
+    }
+
+    @Test
     @DisplayName("ARP: a reply that reaches core 1 resolves core 0's pending request too (mapping shared by ring)")
     void arpLearntOnOneCoreIsShared() {
         final int otherIp = Ipv4.parse("198.18.0.3");
