@@ -55,13 +55,17 @@ public final class Dataplane implements AutoCloseable {
         this.invokers = new AgentInvoker[agents.length];
     }
 
+    /** The process's CPUs, read once at class load on the thread that starts Strait (before any pinning). */
+    static final int[] ALLOWED_CPUS = io.strait.bindings.Affinity.allowedCpus();
+
     /** The EAL arguments for this configuration (program name first). */
     public static List<String> ealArguments(DataplaneConfig c) {
         final List<String> args = new ArrayList<>();
         args.add("strait");
         args.add("--file-prefix=" + EalRuntimeDirs.filePrefix(ProcessHandle.current().pid()));
-        // Main lcore 0 floats over every CPU: EAL must not pin the JVM thread that calls rte_eal_init.
-        args.add("--lcores=0@(0-" + (Runtime.getRuntime().availableProcessors() - 1) + ")");
+        // Main lcore 0 floats over every CPU the process may use (its affinity mask, as taskset or a cpuset left
+        // it): EAL must not pin the JVM thread that calls rte_eal_init, nor move it outside that mask.
+        args.add("--lcores=0@(" + io.strait.bindings.Affinity.cpuList(ALLOWED_CPUS) + ")");
         args.add("--no-telemetry");
         args.add("--log-level=" + c.logLevel);
         if (!c.hugepages) {
@@ -230,10 +234,11 @@ public final class Dataplane implements AutoCloseable {
 
     /** Runs each core's loop on its own thread, pinned to its CPU, registered with the EAL. */
     public void start() {
-        final int ncpu = Runtime.getRuntime().availableProcessors();
+        final int[] allowed = ALLOWED_CPUS;
         for (int q = 0; q < agents.length; q++) {
+            // Default: the last N CPUs of the process's affinity mask, never a CPU outside it.
             final int cpu = config.cpus != null && q < config.cpus.length ? config.cpus[q]
-                : Math.max(0, ncpu - agents.length + q);
+                : allowed[Math.max(0, allowed.length - agents.length + q)];
             final AgentRunner runner = new AgentRunner(idleStrategy(), Throwable::printStackTrace, null,
                 new PinnedAgent(agents[q], cpu));
             runners.add(runner);
