@@ -30,8 +30,7 @@ final class Harness {
 
     final VirtualClock clock = new VirtualClock(1_000_000_000L);
     final CaptureSink out = new CaptureSink(clock);
-    final CountersManager countersManager = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16)));
+    final CountersManager countersManager;
     final TcpConfig config;
     final TcpEngine engine;
     final App app = new App();
@@ -46,6 +45,13 @@ final class Harness {
     long handle = -1;
 
     Harness(final TcpConfig config) {
+        this(config, new CountersManager(new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))));
+    }
+
+    /** With counters in memory the caller provides (fuzz targets reuse it rather than allocate per input). */
+    Harness(final TcpConfig config, final CountersManager countersManager) {
+        this.countersManager = countersManager;
         this.config = config;
         this.engine = new TcpEngine(config, EntropySource.seeded(42), countersManager, "t.");
         app.engine = engine;
@@ -196,6 +202,8 @@ final class Harness {
     static final class App implements TcpHandler {
         TcpEngine engine;
         long handle = -1;
+        /** Every handle onOpen gave, in order (a test that opened several closes them all). */
+        final List<Long> opened = new ArrayList<>();
         final List<String> events = new ArrayList<>();
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
         int consumeLimit = Integer.MAX_VALUE;
@@ -205,6 +213,7 @@ final class Harness {
         @Override
         public void onOpen(final long h) {
             handle = h;
+            opened.add(h);
             events.add("open");
         }
 
