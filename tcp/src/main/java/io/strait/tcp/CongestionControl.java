@@ -8,9 +8,7 @@ package io.strait.tcp;
 interface CongestionControl {
     /** RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) for 10 segments. */
     default void init(final Tcb t, final int initialWindowSegments) {
-        final int mss = t.sndMss;
-        t.cwnd = initialWindowSegments == 10 ? Math.min(10 * mss, Math.max(2 * mss, 14600))
-            : initialWindowSegments * mss;
+        t.cwnd = initialWindow(t.sndMss, initialWindowSegments);
         t.ssthresh = Integer.MAX_VALUE;
         t.bytesAckedCa = 0;
         t.hsRoundEnd = t.sndMax;
@@ -35,6 +33,11 @@ interface CongestionControl {
 
     /** Retransmission timeout (RFC 5681 §3.1 equation 4: ssthresh; cwnd = loss window of one segment). */
     void onRto(Tcb t, long nowNs);
+
+    /** RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) for 10 segments; otherwise that many segments. */
+    static int initialWindow(final int mss, final int segments) {
+        return segments == 10 ? Math.min(10 * mss, Math.max(2 * mss, 14600)) : segments * mss;
+    }
 
     /** cwnd never grows past this (an int window must not wrap after gigabytes without loss). */
     int MAX_CWND = 1 << 30;

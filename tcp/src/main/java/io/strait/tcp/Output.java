@@ -15,7 +15,6 @@ final class Output {
     private final SegmentWriter writer;
     private final SentSegments log;
     private final Timers timers;
-    private final long initialWindowBytesCap;
 
     Output(final TcpConfig cfg, final TcpCounters c, final SegmentWriter writer, final SentSegments log,
         final Timers timers) {
@@ -24,7 +23,6 @@ final class Output {
         this.writer = writer;
         this.log = log;
         this.timers = timers;
-        this.initialWindowBytesCap = 14600;
     }
 
     /**
@@ -61,7 +59,7 @@ final class Output {
         final int dataEnd = t.dataEnd();
         if (t.flight() == 0 && t.lastSendNs != 0 && nowNs - t.lastSendNs > t.rtoNs && Seq.lt(t.sndNxt, dataEnd)) {
             // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window.
-            t.cwnd = Math.min(t.cwnd, initialWindow(t));
+            t.cwnd = Math.min(t.cwnd, CongestionControl.initialWindow(t.sndMss, cfg.initialWindowSegments));
         }
         final boolean sentNew = sendNew(t, dataEnd, nowNs, out);
         t.forceSend = false;
@@ -104,13 +102,6 @@ final class Output {
                 t.rtxDeadlineNs = nowNs + t.rtoNs;
             }
         }
-    }
-
-    /** RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
-    private int initialWindow(final Tcb t) {
-        final int mss = t.sndMss;
-        return cfg.initialWindowSegments == 10 ? (int) Math.min(10L * mss, Math.max(2L * mss, initialWindowBytesCap))
-            : cfg.initialWindowSegments * mss;
     }
 
     /**

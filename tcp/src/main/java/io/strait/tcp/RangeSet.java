@@ -14,8 +14,6 @@ final class RangeSet {
     private long clock;
     private int count;
     private int sum;
-    /** Index of the range the last {@link #add} created or grew (RFC 2018 §4: reported first); -1 when empty. */
-    private int latest = -1;
 
     RangeSet(final int capacity) {
         left = new int[capacity];
@@ -52,8 +50,15 @@ final class RangeSet {
         return sum;
     }
 
+    /** Index of the range most recently created or grown (RFC 2018 §4: reported first); -1 when empty. */
     int latest() {
-        return latest;
+        int best = -1;
+        for (int k = 0; k < count; k++) {
+            if (best < 0 || stamp[k] > stamp[best]) {
+                best = k;
+            }
+        }
+        return best;
     }
 
     /** The highest right edge; only meaningful when not empty. */
@@ -64,7 +69,6 @@ final class RangeSet {
     void clear() {
         count = 0;
         sum = 0;
-        latest = -1;
     }
 
     /**
@@ -102,7 +106,6 @@ final class RangeSet {
             stamp[first] = ++clock;
             sum += nr - nl;
             removeSpan(first + 1, last - first);
-            latest = first;
             return true;
         }
         int p = 0;
@@ -126,7 +129,6 @@ final class RangeSet {
         stamp[p] = ++clock;
         count++;
         sum += r - l;
-        latest = p;
         return true;
     }
 
@@ -190,13 +192,5 @@ final class RangeSet {
             stamp[k - n] = stamp[k];
         }
         count -= n;
-        if (latest >= from + n) {
-            latest -= n;
-        } else if (latest >= from) {
-            latest = count > 0 ? Math.min(from, count - 1) : -1;
-        }
-        if (count == 0) {
-            latest = -1;
-        }
     }
 }

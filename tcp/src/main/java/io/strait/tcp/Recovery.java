@@ -125,11 +125,8 @@ final class Recovery {
                 Prr.onAck(t, delivered, SackScoreboard.pipe(t), maxSeg);
             }
         }
-        if (!t.inRecovery && !t.inLoss && t.lostBytes > 0 && Seq.ge(t.sndUna, t.recover)) {
-            enterRecovery(t, nowNs);
-            if (t.sackOn && bbr == null) {
-                Prr.onAck(t, delivered, SackScoreboard.pipe(t), maxSeg);
-            }
+        if (startRecoveryIfLost(t, delivered, maxSeg, nowNs)) {
+            // entered fast recovery on this ACK
         } else if (acked > 0 && !t.inRecovery && isSynchronized(t) && bbr == null) {
             if (wasCwndLimited) {
                 cc.onAck(t, acked, nowNs); // RFC 7661: grow only while the window was the limit
@@ -303,10 +300,24 @@ final class Recovery {
     void onReorderTimeout(final Tcb t, final long nowNs) {
         final int maxSeg = Output.maxSegment(t);
         rack.detectLoss(t, nowNs, maxSeg);
-        if (!t.inRecovery && !t.inLoss && t.lostBytes > 0 && Seq.ge(t.sndUna, t.recover)) {
-            enterRecovery(t, nowNs);
-            Prr.onAck(t, 0, SackScoreboard.pipe(t), maxSeg);
+        startRecoveryIfLost(t, 0, maxSeg, nowNs);
+    }
+
+    /**
+     * Fast recovery starts when something is marked lost outside recovery and beyond {@code recover} (RFC 6582 §3.2
+     * step 2); PRR (RFC 6937) sets cwnd on this first ACK too, unless the congestion control sets it itself (BBR).
+     *
+     * @return true when recovery started
+     */
+    private boolean startRecoveryIfLost(final Tcb t, final int delivered, final int maxSeg, final long nowNs) {
+        if (t.inRecovery || t.inLoss || t.lostBytes <= 0 || Seq.lt(t.sndUna, t.recover)) {
+            return false;
         }
+        enterRecovery(t, nowNs);
+        if (t.sackOn && bbr == null) {
+            Prr.onAck(t, delivered, SackScoreboard.pipe(t), maxSeg);
+        }
+        return true;
     }
 
     /** NewReno without SACK: the segment at SND.UNA is lost and goes out first (RFC 6582 §3.2 steps 2 and 5). */

@@ -197,12 +197,8 @@ final class TcbPool {
      * bytes and transmit records copied, oldest first. @return false when autotuning is off or the budget is spent
      */
     boolean growSend(final Tcb t) {
-        if (t.sndLarge >= 0 || large == 0) {
-            return false;
-        }
-        final int off = slab.allocateLarge();
+        final int off = t.sndLarge < 0 ? borrowLarge() : -1;
         if (off < 0) {
-            c.buffersBudgetSpent.incrementRelease();
             return false;
         }
         final UnsafeBuffer b = slab.buffer();
@@ -212,7 +208,6 @@ final class TcbPool {
         t.sndHead = 0;
         t.sndCap = large;
         log.moveTo(t, off + large, largeRecords);
-        c.buffersGrown.incrementRelease();
         return true;
     }
 
@@ -221,12 +216,8 @@ final class TcbPool {
      * out-of-order bytes alike, moves into a large chunk so the advertised window can open further.
      */
     boolean growReceive(final Tcb t) {
-        if (t.rcvLarge >= 0 || large == 0) {
-            return false;
-        }
-        final int off = slab.allocateLarge();
+        final int off = t.rcvLarge < 0 ? borrowLarge() : -1;
         if (off < 0) {
-            c.buffersBudgetSpent.incrementRelease();
             return false;
         }
         final UnsafeBuffer b = slab.buffer();
@@ -235,8 +226,17 @@ final class TcbPool {
         t.rcvBase = off;
         t.rcvHead = 0;
         t.rcvCap = large;
-        c.buffersGrown.incrementRelease();
         return true;
+    }
+
+    /** A large chunk from the per-core budget, counted; -1 when autotuning is off or the budget is spent. */
+    private int borrowLarge() {
+        if (large == 0) {
+            return -1;
+        }
+        final int off = slab.allocateLarge();
+        (off < 0 ? c.buffersBudgetSpent : c.buffersGrown).incrementRelease();
+        return off;
     }
 
     /** Remembers a TCB that entered TIME_WAIT, for {@link #reapTimeWait()}. */
