@@ -113,9 +113,7 @@ public final class NetAgent implements Agent, SegmentSink {
     private long nowNs;
     private long nextArpSweepNs;
     private boolean announced;
-    private PrintStream errorLog = System.err;
-    private long nextErrorLogNs;
-    private long errorsNotLogged;
+    private final RateLimitedLog errorLog = new RateLimitedLog(ERROR_LOG_INTERVAL_NS);
     /** A handler's request to stop this agent, raised once the cycle has put every buffer back in its place. */
     private AgentTerminationException termination;
 
@@ -186,13 +184,12 @@ public final class NetAgent implements Agent, SegmentSink {
 
     /** Where contained exceptions are reported (one line each, rate-limited); System.err by default. */
     void errorLog(PrintStream log) {
-        this.errorLog = log;
+        errorLog.to(log);
     }
 
     @Override
     public void onStart() {
         nowNs = clock.nanoTime();
-        nextErrorLogNs = nowNs;
     }
 
     @Override
@@ -272,21 +269,7 @@ public final class NetAgent implements Agent, SegmentSink {
             return;
         }
         c.internalErrors.incrementRelease();
-        if (nowNs - nextErrorLogNs < 0) {
-            errorsNotLogged++;
-            return;
-        }
-        nextErrorLogNs = nowNs + ERROR_LOG_INTERVAL_NS;
-        try {
-            final StackTraceElement[] stack = t.getStackTrace();
-            final String message = String.valueOf(t).replace('\n', ' ');
-            errorLog.println(roleName + ": internal error in " + where + " (contained, core keeps serving; "
-                + errorsNotLogged + " more since the last line): " + message
-                + (stack.length > 0 ? " at " + stack[0] : ""));
-        } catch (Throwable ignored) {
-            // an exception whose toString throws: counted all the same
-        }
-        errorsNotLogged = 0;
+        errorLog.report(nowNs, roleName + ": internal error in " + where, t);
     }
 
     @Override

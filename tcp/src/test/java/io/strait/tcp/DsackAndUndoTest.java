@@ -19,22 +19,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class DsackAndUndoTest {
 
-    /** A passive open with SACK permitted and an MSS of 1000; the handshake's ACK arrives {@code rttNs} later. */
-    private static Harness sackPeer(final long rttNs) {
-        final Harness s = new Harness(Harness.base().sack(true).build());
-        s.engine.listen(SERVER_PORT, s.app);
-        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted()));
-        assertTrue(synAck.sackPermitted());
-        s.iss = synAck.seq();
-        s.peerSeq = PEER_ISS + 1;
-        s.peerAck = s.iss + 1;
-        if (rttNs > 0) {
-            s.advance(rttNs);
-        }
-        assertEquals(List.of(), s.send(s.seg()));
-        s.handle = s.app.handle;
-        return s;
-    }
 
     /** The connection's TCB (white box: the engine keeps it private; this package's tests may look). */
     private static Tcb tcb(final Harness s) {
@@ -49,11 +33,6 @@ class DsackAndUndoTest {
         }
     }
 
-    private static void ackAllAndCheckLeaks(final Harness s, final int ack) {
-        s.peerAck = ack;
-        s.send(s.seg());
-        s.finishAndCheckLeaks();
-    }
 
     // ---------------------------------------------------------------------------------------------------------
     // The engine as receiver: D-SACK sent.
@@ -212,7 +191,7 @@ class DsackAndUndoTest {
             if (!out.isEmpty()) {
                 expect(out.get(0), ACK, b, s.peerSeq);
                 assertEquals(1, s.counter("rack_reorder_timeouts"));
-                ackAllAndCheckLeaks(s, b + 2000);
+                s.ackAllAndCheckLeaks(b + 2000);
                 return out.get(0).timeNs() - sentNs;
             }
         }

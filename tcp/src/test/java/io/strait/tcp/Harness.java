@@ -160,6 +160,33 @@ final class Harness {
         assertEquals(TcpState.ESTABLISHED, engine.state(handle));
     }
 
+    /**
+     * A passive open with SACK permitted and an MSS of 1000, the handshake's ACK arriving {@code rttNs} after the
+     * SYN-ACK; the harness's handle and sequence state set.
+     */
+    static Harness sackPeer(final long rttNs) {
+        final Harness s = new Harness(base().sack(true).build());
+        s.engine.listen(SERVER_PORT, s.app);
+        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted()));
+        assertTrue(synAck.sackPermitted());
+        s.iss = synAck.seq();
+        s.peerSeq = PEER_ISS + 1;
+        s.peerAck = s.iss + 1;
+        if (rttNs > 0) {
+            s.advance(rttNs);
+        }
+        assertEquals(List.of(), s.send(s.seg()));
+        s.handle = s.app.handle;
+        return s;
+    }
+
+    /** The peer acknowledges everything up to {@code ack}; then the leak check. */
+    void ackAllAndCheckLeaks(final int ack) {
+        peerAck = ack;
+        send(seg());
+        finishAndCheckLeaks();
+    }
+
     /** Closes whatever is left (abort), lets every timer run out, and checks nothing leaked. */
     void finishAndCheckLeaks() {
         if (handle >= 0 && engine.state(handle) != TcpState.CLOSED && engine.state(handle) != TcpState.TIME_WAIT) {

@@ -69,7 +69,7 @@ class RetransmitTest {
     @Test
     @DisplayName("RFC 6675 §5: SACK-based recovery retransmits SND.UNA, then the next hole while pipe < cwnd")
     void sackRecovery() {
-        final Harness s = sackPeer();
+        final Harness s = sackPeer(0);
         final int b = fiveSegmentsOut(s);
         final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 1000, b + 2000).sack(b + 3000, b + 5000));
         assertEquals(2, rtx.size(), () -> "got " + rtx);
@@ -82,19 +82,6 @@ class RetransmitTest {
         s.finishAndCheckLeaks();
     }
 
-    /** A passive open with SACK permitted and an MSS of 1000; the harness's handle and sequence state set. */
-    private static Harness sackPeer() {
-        final Harness s = new Harness(Harness.base().sack(true).build());
-        s.engine.listen(SERVER_PORT, s.app);
-        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1000).sackPermitted()));
-        assertTrue(synAck.sackPermitted());
-        s.iss = synAck.seq();
-        s.peerSeq = PEER_ISS + 1;
-        s.peerAck = s.iss + 1;
-        s.send(s.seg());
-        s.handle = s.app.handle;
-        return s;
-    }
 
     /** Writes 5000 bytes and sends them (five segments of 1000, IW10 allows all); returns the first one's SEQ. */
     private static int fiveSegmentsOut(final Harness s) {
@@ -103,16 +90,11 @@ class RetransmitTest {
         return s.iss + 1;
     }
 
-    private static void ackAllAndCheckLeaks(final Harness s, final int ack) {
-        s.peerAck = ack;
-        s.send(s.seg());
-        s.finishAndCheckLeaks();
-    }
 
     @Test
     @DisplayName("RFC 8985 §7.2-7.3: a silent tail gets one loss probe (the last segment) at the PTO, then the RTO")
     void tailLossProbe() {
-        final Harness s = sackPeer();
+        final Harness s = sackPeer(0);
         final int b = fiveSegmentsOut(s);
         // PTO = 2·SRTT + 2 ms (Linux's floor, TCP_TIMEOUT_MIN); the handshake's RTT sample here is 0.
         assertEquals(List.of(), s.advance(MS + MS / 2));
@@ -124,13 +106,13 @@ class RetransmitTest {
         assertEquals(List.of(), s.advance(199 * MS));
         expect(one(s.advance(MS)), ACK, b, s.peerSeq);
         assertEquals(1, s.counter("rto_expiries"));
-        ackAllAndCheckLeaks(s, b + 5000);
+        s.ackAllAndCheckLeaks(b + 5000);
     }
 
     @Test
     @DisplayName("RFC 8985 §7.4: the probe SACKed while SND.UNA is below it means the data below was lost: recover")
     void sackedProbeStartsRecovery() {
-        final Harness s = sackPeer();
+        final Harness s = sackPeer(0);
         final int b = fiveSegmentsOut(s);
         s.advance(2 * MS); // the probe: [b+4000, b+5000)
         // One SACK of 1000 bytes is below DupThresh (RFC 6675 IsLost), but it covers the probe: by RACK's time
@@ -140,13 +122,13 @@ class RetransmitTest {
         expect(rtx.get(0), ACK, b, s.peerSeq);
         assertEquals(4000, s.counter("rack_lost_bytes"));
         assertEquals(1, s.counter("fast_retransmits"));
-        ackAllAndCheckLeaks(s, b + 5000);
+        s.ackAllAndCheckLeaks(b + 5000);
     }
 
     @Test
     @DisplayName("RFC 8985 §6.2 (and RFC 5827 §3.2): two segments out, the second SACKed: retransmit the first now")
     void earlyRetransmit() {
-        final Harness s = sackPeer();
+        final Harness s = sackPeer(0);
         s.write(bytes(2000, 1));
         assertEquals(2, s.poll().size());
         final int b = s.iss + 1;
@@ -163,7 +145,7 @@ class RetransmitTest {
     @Test
     @DisplayName("RFC 6675 §5.1: after an RTO the go-back-N skips what the receiver SACKed")
     void rtoKeepsScoreboard() {
-        final Harness s = sackPeer();
+        final Harness s = sackPeer(0);
         final int b = fiveSegmentsOut(s);
         s.advance(2 * MS); // loss probe (last segment)
         // The receiver holds [b+2000, b+3000) only: one block, no recovery (a probe-SACK would be [b+4000, ...)).
@@ -176,13 +158,13 @@ class RetransmitTest {
         assertEquals(2, next.size(), () -> "slow start sends two: " + next);
         expect(next.get(0), ACK, b + 1000, s.peerSeq);
         expect(next.get(1), ACK, b + 3000, s.peerSeq); // [b+2000, b+3000) is not sent again
-        ackAllAndCheckLeaks(s, b + 5000);
+        s.ackAllAndCheckLeaks(b + 5000);
     }
 
     @Test
     @DisplayName("RFC 2018 §4: out-of-order data is SACKed, most recent block first")
     void sackBlocksSent() {
-        final Harness s = sackPeer();
+        final Harness s = sackPeer(0);
         final int base = s.peerSeq;
         s.send(s.seg().seq(base + 1000).payload(bytes(100, 1)));
         final CapturedSegment dup = one(s.send(s.seg().seq(base + 3000).payload(bytes(100, 2))));

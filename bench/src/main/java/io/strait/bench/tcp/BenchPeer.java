@@ -1,6 +1,7 @@
 package io.strait.bench.tcp;
 
 import io.strait.tcp.SegmentSink;
+import io.strait.tcp.TcpEngine;
 import io.strait.tcp.TcpHandler;
 import io.strait.tcp.wire.Checksum;
 import io.strait.tcp.wire.TcpHeader;
@@ -49,6 +50,27 @@ final class BenchPeer {
                 ByteOrder.BIG_ENDIAN);
         }
         return length;
+    }
+
+    /**
+     * Passive open on port 80 from port 40000: SYN (ISS {@code peerIss}) in, SYN-ACK out, ACK in.
+     *
+     * @return the engine's ISS
+     */
+    static int establish(final TcpEngine engine, final Discard app, final UnsafeBuffer segment, final Sink sink,
+        final int peerIss, final long nowNs) {
+        engine.listen(80, app);
+        int len = write(segment, 40000, 80, peerIss, 0, TcpHeader.SYN, 0, false);
+        engine.onSegment(segment, 0, len, REMOTE_IP, LOCAL_IP, true, nowNs, sink);
+        engine.poll(nowNs, sink);
+        final int iss = sink.lastSeq;
+        len = write(segment, 40000, 80, peerIss + 1, iss + 1, TcpHeader.ACK, 0, false);
+        engine.onSegment(segment, 0, len, REMOTE_IP, LOCAL_IP, true, nowNs, sink);
+        engine.poll(nowNs, sink);
+        if (app.handle < 0) {
+            throw new IllegalStateException("no connection");
+        }
+        return iss;
     }
 
     /** Keeps the last segment's seq, ack, flags; counts segments. */

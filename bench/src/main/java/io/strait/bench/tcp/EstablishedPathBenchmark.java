@@ -43,19 +43,8 @@ public class EstablishedPathBenchmark {
         sink = new Sink();
         app = new Discard();
         segment = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
-        engine.listen(80, app);
-        peerSeq = 1000;
-        int len = write(segment, 40000, 80, peerSeq, 0, TcpHeader.SYN, 0, false);
-        engine.onSegment(segment, 0, len, REMOTE_IP, LOCAL_IP, true, nowNs, sink);
-        engine.poll(nowNs, sink);
-        final int iss = sink.lastSeq;
-        peerSeq++;
-        len = write(segment, 40000, 80, peerSeq, iss + 1, TcpHeader.ACK, 0, false);
-        engine.onSegment(segment, 0, len, REMOTE_IP, LOCAL_IP, true, nowNs, sink);
-        engine.poll(nowNs, sink);
-        if (app.handle < 0) {
-            throw new IllegalStateException("no connection");
-        }
+        peerSeq = 1001;
+        final int iss = establish(engine, app, segment, sink, peerSeq - 1, nowNs);
         length = write(segment, 40000, 80, peerSeq, iss + 1, TcpHeader.ACK | TcpHeader.PSH, payload, false);
     }
 
