@@ -232,13 +232,18 @@ public final class Dataplane implements AutoCloseable {
         };
     }
 
+    /** The CPU core {@code q}'s poll thread runs on: {@code cpus(...)}, else the last N of the process's mask. */
+    public int cpuOf(int q) {
+        final int[] allowed = ALLOWED_CPUS;
+        return config.cpus != null && q < config.cpus.length ? config.cpus[q]
+            : allowed[Math.max(0, allowed.length - agents.length + q)];
+    }
+
     /** Runs each core's loop on its own thread, pinned to its CPU, registered with the EAL. */
     public void start() {
-        final int[] allowed = ALLOWED_CPUS;
         for (int q = 0; q < agents.length; q++) {
             // Default: the last N CPUs of the process's affinity mask, never a CPU outside it.
-            final int cpu = config.cpus != null && q < config.cpus.length ? config.cpus[q]
-                : allowed[Math.max(0, allowed.length - agents.length + q)];
+            final int cpu = cpuOf(q);
             final AgentRunner runner = new AgentRunner(idleStrategy(), Throwable::printStackTrace, null,
                 new PinnedAgent(agents[q], cpu));
             runners.add(runner);
@@ -248,7 +253,18 @@ public final class Dataplane implements AutoCloseable {
 
     /** Drives core {@code core}'s loop from the caller's thread: call {@code invoke()} in your own loop. */
     public AgentInvoker invoker(int core) {
+        return invoker(core, false);
+    }
+
+    /**
+     * {@link #invoker(int)}, first pinning the calling thread to the core's CPU ({@link #cpuOf}) when {@code pin}:
+     * for an app thread that becomes the core's poll thread (a Netty event loop).
+     */
+    public AgentInvoker invoker(int core, boolean pin) {
         if (invokers[core] == null) {
+            if (pin) {
+                Affinity.pinCurrentThread(cpuOf(core));
+            }
             Dpdk.registerThread();
             invokers[core] = new AgentInvoker(Throwable::printStackTrace, null, agents[core]);
             invokers[core].start();

@@ -13,11 +13,42 @@ public final class Connection {
     private final TcpEngine engine;
     private final int core;
     private final UnsafeBuffer wrap = new UnsafeBuffer(new byte[0]);
+    private final Object[] attachments;
+    private final long[] attachedTo;
+    private final java.util.function.LongSupplier nowNs;
     long handle;
 
-    Connection(TcpEngine engine, int core) {
+    Connection(TcpEngine engine, int core, Object[] attachments, long[] attachedTo,
+               java.util.function.LongSupplier nowNs) {
         this.engine = engine;
         this.core = core;
+        this.attachments = attachments;
+        this.attachedTo = attachedTo;
+        this.nowNs = nowNs;
+    }
+
+    /**
+     * Keeps an object of the app's with this connection (its state, a session, a Netty channel); the core drops it
+     * after {@link ConnectionHandler#onClose}. Replaces what was attached before. No-op on a dead handle.
+     */
+    public void attach(Object attachment) {
+        if (isOpen()) {
+            attachments[TcpEngine.slot(handle)] = attachment;
+            attachedTo[TcpEngine.slot(handle)] = handle;
+        }
+    }
+
+    /** What {@link #attach} kept with this connection, or null. */
+    @SuppressWarnings("unchecked")
+    public <T> T attachment() {
+        final int slot = TcpEngine.slot(handle);
+        // The handle's generation must match: a stale handle never sees the slot's next connection's object.
+        return slot >= 0 && slot < attachments.length && attachedTo[slot] == handle ? (T) attachments[slot] : null;
+    }
+
+    /** True while the handle names a live connection (not yet passed to onClose). */
+    public boolean isOpen() {
+        return engine.state(handle) != io.strait.tcp.TcpState.CLOSED;
     }
 
     /** Points this flyweight at another connection of the same core (for apps that keep handles). */
@@ -85,6 +116,21 @@ public final class Connection {
         return engine.remoteIp(handle);
     }
 
+    /** The peer's address and port. Allocates: for set-up paths, not per packet. */
+    public java.net.InetSocketAddress remoteAddress() {
+        return new java.net.InetSocketAddress(Strait.inet(engine.remoteIp(handle)), engine.remotePort(handle));
+    }
+
+    /** The local address and port. Allocates: for set-up paths, not per packet. */
+    public java.net.InetSocketAddress localAddress() {
+        return new java.net.InetSocketAddress(Strait.inet(engine.localIp(handle)), engine.localPort(handle));
+    }
+
+    /** Bytes received and not yet consumed by onData (they hold the advertised window shut). */
+    public int receiveQueueBytes() {
+        return engine.receiveQueueBytes(handle);
+    }
+
     public int remotePort() {
         return engine.remotePort(handle);
     }
@@ -101,6 +147,11 @@ public final class Connection {
     /** Per-connection option: keepalive probes (off by default; idle, interval and count from the TCP config). */
     public void setKeepalive(boolean on, long nowNs) {
         engine.setKeepalive(handle, on, nowNs);
+    }
+
+    /** {@link #setKeepalive(boolean, long)} at the core's current time. */
+    public void setKeepalive(boolean on) {
+        engine.setKeepalive(handle, on, nowNs.getAsLong());
     }
 
     /** RFC 9293 state, as {@link io.strait.tcp.TcpState}. */

@@ -34,7 +34,7 @@ public final class Strait implements AutoCloseable {
     private final Dataplane dataplane;
     private final CountersFile counters;
     private final StraitCore[] cores;
-    private int nextCore;
+    private final java.util.concurrent.atomic.AtomicInteger nextCore = new java.util.concurrent.atomic.AtomicInteger();
 
     private final boolean invokerMode;
 
@@ -63,10 +63,29 @@ public final class Strait implements AutoCloseable {
             return this;
         }
 
-        /** Address and prefix, "A.B.C.D/LEN". */
+        /** Address and prefix, "A.B.C.D/LEN" (the prefix is required: no silent /24). */
         public Builder ip(String cidr) {
+            final int slash = cidr.indexOf('/');
+            if (slash < 0) {
+                throw new IllegalArgumentException("ip(\"" + cidr + "\"): give the prefix length too, as in \""
+                    + cidr + "/24\"");
+            }
             dataplane.ip(cidr);
             return this;
+        }
+
+        /** {@link #ip(String)} from an address and a prefix length. */
+        public Builder ip(java.net.InetAddress address, int prefixLength) {
+            ipv4(address);
+            if (prefixLength < 1 || prefixLength > 32) {
+                throw new IllegalArgumentException("prefix length " + prefixLength + " is not in 1..32");
+            }
+            return ip(address.getHostAddress() + "/" + prefixLength);
+        }
+
+        /** The number of cores {@link #start()} will run. */
+        public int cores() {
+            return dataplane.cores();
         }
 
         public Builder gateway(String gw) {
@@ -114,7 +133,10 @@ public final class Strait implements AutoCloseable {
             return this;
         }
 
-        /** Drive the (single) core from your own thread with {@link Strait#invoker()} instead of a pinned thread. */
+        /**
+         * Drive the cores from your own threads with {@link Strait#invoker(int)} instead of pinned threads Strait
+         * starts (the Netty transport's event loops do this).
+         */
         public Builder invoker(boolean on) {
             this.invoker = on;
             return this;
@@ -128,9 +150,6 @@ public final class Strait implements AutoCloseable {
 
         /** Opens the port and starts the cores. Needs root and DPDK; failures are one clear line. */
         public Strait start() {
-            if (invoker && dataplane.cores() != 1) {
-                throw new IllegalArgumentException("invoker mode drives one core; set cores(1)");
-            }
             final CountersFile counters = CountersFile.create(maxCounters);
             final StraitCore[] cores = new StraitCore[dataplane.cores()];
             final SecureRandom random = new SecureRandom();
@@ -144,7 +163,7 @@ public final class Strait implements AutoCloseable {
                         engine.setFlowFilter(agent.flowFilter()); // active opens pick ports steered to this core
                     }
                     cores[i] = new StraitCore(i, engine, agent);
-                    agent.transport(cores[i]);
+                    agent.transport(cores[i].transport());
                 });
             } catch (RuntimeException e) {
                 counters.close();
@@ -171,15 +190,27 @@ public final class Strait implements AutoCloseable {
      * invoker mode: the thread that drives the core).
      */
     public void listen(int port, ConnectionHandler handler) {
+        checkPort(port);
+        java.util.Objects.requireNonNull(handler, "handler");
         if (invokerMode) {
-            cores[0].listen(port, handler);
+            // The app's threads drive the cores: each takes the listen at its next cycle (no waiting here, the
+            // caller may be the very thread that drives a core).
+            for (StraitCore core : cores) {
+                submit(core, () -> core.listen(port, handler));
+            }
             return;
         }
         final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(cores.length);
+        final RuntimeException[] failed = new RuntimeException[1];
         for (StraitCore core : cores) {
             submit(core, () -> {
-                core.listen(port, handler);
-                done.countDown();
+                try {
+                    core.listen(port, handler);
+                } catch (RuntimeException e) {
+                    failed[0] = e;
+                } finally {
+                    done.countDown();
+                }
             });
         }
         try {
@@ -189,6 +220,50 @@ public final class Strait implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+    }
+
+    /** {@link #listen(int, ConnectionHandler)} on {@code local}'s port; its address must be ours or any. */
+    public void listen(java.net.InetSocketAddress local, ConnectionHandler handler) {
+        final int ip = ipv4(local.getAddress());
+        if (ip != 0 && ip != cores[0].localIp()) {
+            throw new IllegalArgumentException("cannot listen on " + local + ": this port's address is "
+                + inet(cores[0].localIp()).getHostAddress());
+        }
+        listen(local.getPort(), handler);
+    }
+
+    /** {@link #connect(int, int, ConnectionHandler)} to a socket address. */
+    public void connect(java.net.InetSocketAddress remote, ConnectionHandler handler) {
+        connect(ipv4(remote.getAddress()), remote.getPort(), handler);
+    }
+
+    /** The port number check at the API edge: 1..65535, never silently truncated to 16 bits. */
+    static void checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is not in 1..65535");
+        }
+    }
+
+    /** An IPv4 address as the big-endian int the engine uses; IPv6 is refused with a clear message. */
+    public static int ipv4(java.net.InetAddress address) {
+        if (!(address instanceof java.net.Inet4Address)) {
+            throw new IllegalArgumentException("Strait speaks IPv4 only, not " + address);
+        }
+        final byte[] b = address.getAddress();
+        return (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | b[3] & 0xFF;
+    }
+
+    /** The engine's big-endian int as an {@link java.net.InetAddress}. */
+    public static java.net.InetAddress inet(int ip) {
+        try {
+            return java.net.InetAddress.getByAddress(new byte[] {(byte) (ip >>> 24), (byte) (ip >>> 16),
+                (byte) (ip >>> 8), (byte) ip});
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e); // four bytes are always an address
+        }
     }
 
     /**
@@ -196,7 +271,8 @@ public final class Strait implements AutoCloseable {
      * happens on the core; {@code onOpen} or {@code onClose(..., REFUSED or TIMEOUT)} tells how it went.
      */
     public void connect(int remoteIp, int remotePort, ConnectionHandler handler) {
-        final StraitCore core = cores[Math.floorMod(nextCore++, cores.length)];
+        checkPort(remotePort);
+        final StraitCore core = cores[Math.floorMod(nextCore.getAndIncrement(), cores.length)];
         submit(core, () -> core.connect(remoteIp, remotePort, handler));
     }
 
@@ -209,6 +285,17 @@ public final class Strait implements AutoCloseable {
     /** In invoker mode: call {@code invoke()} in your own loop to run core 0's poll cycle. */
     public AgentInvoker invoker() {
         return dataplane.invoker(0);
+    }
+
+    /**
+     * In invoker mode: core {@code core}'s poll cycle, to {@code invoke()} from the one thread that drives it. With
+     * {@code pin}, the calling thread is first pinned to the core's CPU.
+     */
+    public AgentInvoker invoker(int core, boolean pin) {
+        if (!invokerMode) {
+            throw new IllegalStateException("the cores run on their own threads; build with invoker(true)");
+        }
+        return dataplane.invoker(core, pin);
     }
 
     public Dataplane dataplane() {

@@ -13,7 +13,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * other threads hand it work. Everything but {@link #execute(Runnable)} must be called on the core's own thread
  * (from a handler callback, a {@link Task}, or a Runnable given to execute).
  */
-public final class StraitCore implements TransportLayer {
+public final class StraitCore {
     /** Cross-thread commands the queue holds; {@link #execute} refuses more. */
     public static final int COMMAND_QUEUE = 4096;
     /** Commands run per cycle at most (work per cycle is capped). */
@@ -29,7 +29,27 @@ public final class StraitCore implements TransportLayer {
     private final int index;
     private final TcpEngine engine;
     private final NetAgent agent;
-    private final Connection connection;
+    /** The flyweight handed to callbacks; {@link #connection(long)} uses its own, so the two never alias. */
+    private final Connection callback;
+    private final Connection lookup;
+    /** Per-connection app objects, indexed by slot ({@link Connection#attach}); cleared after onClose. */
+    private final Object[] attachments;
+    private final long[] attachedTo;
+    /** Ports this core listens on (a second listen on one port is refused, not silently replaced). */
+    private final org.agrona.collections.IntHashSet listening = new org.agrona.collections.IntHashSet();
+    private final TransportLayer transport = new TransportLayer() {
+        @Override
+        public void onSegment(DirectBuffer buffer, int offset, int length, int srcIp, int dstIp,
+                              boolean checksumVerified, long nowNs, SegmentSink out) {
+            engine.onSegment(buffer, offset, length, srcIp, dstIp, checksumVerified, nowNs, out);
+        }
+
+        @Override
+        public int poll(long nowNs, SegmentSink out) {
+            return StraitCore.this.poll(nowNs, out);
+        }
+    };
+    private ErrorHandler errorHandler = ErrorHandler.PRINT;
     private final ManyToOneConcurrentArrayQueue<Runnable> commands =
         new ManyToOneConcurrentArrayQueue<>(COMMAND_QUEUE);
     private Task[] tasks = new Task[0];
@@ -38,7 +58,21 @@ public final class StraitCore implements TransportLayer {
         this.index = index;
         this.engine = engine;
         this.agent = agent;
-        this.connection = new Connection(engine, index);
+        this.attachments = new Object[engine.config().maxConnections];
+        this.attachedTo = new long[attachments.length];
+        java.util.Arrays.fill(attachedTo, -1L); // no handle is -1 (generation -1 with slot 2^32-1)
+        this.callback = new Connection(engine, index, attachments, attachedTo, agent::nowNs);
+        this.lookup = new Connection(engine, index, attachments, attachedTo, agent::nowNs);
+    }
+
+    /** What the dataplane calls: segments in, the per-cycle poll. Not part of the API. */
+    TransportLayer transport() {
+        return transport;
+    }
+
+    /** Where exceptions thrown by handlers and tasks go (default: one line on stderr with the stack). */
+    public void errorHandler(ErrorHandler handler) {
+        this.errorHandler = java.util.Objects.requireNonNull(handler);
     }
 
     public int index() {
@@ -72,9 +106,26 @@ public final class StraitCore implements TransportLayer {
         tasks = more;
     }
 
-    /** Accepts connections on {@code port} (any local address of this core). Core thread only. */
+    /**
+     * Accepts connections on {@code port} (any local address of this core). Core thread only.
+     *
+     * @throws IllegalArgumentException for a port outside 1..65535
+     * @throws IllegalStateException when this core already listens on the port
+     */
     public void listen(int port, ConnectionHandler handler) {
+        Strait.checkPort(port);
+        java.util.Objects.requireNonNull(handler, "handler");
+        if (!listening.add(port)) {
+            throw new IllegalStateException("already listening on port " + port + " (unlisten it first)");
+        }
         engine.listen(port, adapt(handler));
+    }
+
+    /** Stops accepting on {@code port}; established connections stay. Core thread only. */
+    public void unlisten(int port) {
+        if (listening.remove(port)) {
+            engine.unlisten(port);
+        }
     }
 
     /**
@@ -83,17 +134,32 @@ public final class StraitCore implements TransportLayer {
      * @return the handle, or -1 when no port or slot was free (counted by the engine)
      */
     public long connect(int remoteIp, int remotePort, ConnectionHandler handler) {
+        Strait.checkPort(remotePort);
         return engine.connect(agent.localIp(), remoteIp, remotePort, adapt(handler), agent.nowNs());
     }
 
-    /** The flyweight for a handle of this core (core thread only; re-pointed by every call). */
+    /** {@link #connect(int, int, ConnectionHandler)} to an IPv4 socket address. */
+    public long connect(java.net.InetSocketAddress remote, ConnectionHandler handler) {
+        return connect(Strait.ipv4(remote.getAddress()), remote.getPort(), handler);
+    }
+
+    /**
+     * A flyweight for a handle of this core, for work outside a callback (core thread only). It is not the one
+     * callbacks receive, so using it inside a callback does not retarget the callback's {@link Connection}; it is
+     * re-pointed by the next call of this method.
+     */
     public Connection connection(long handle) {
-        return connection.of(handle);
+        return lookup.of(handle);
+    }
+
+    /** True while {@code handle} names a live connection of this core. */
+    public boolean isOpen(long handle) {
+        return engine.state(handle) != io.strait.tcp.TcpState.CLOSED;
     }
 
     /** Wraps an app handler so the engine's (handle)-shaped callbacks reach it through the flyweight. */
     TcpHandler adapt(ConnectionHandler h) {
-        final Connection c = connection;
+        final Connection c = callback;
         return new TcpHandler() {
             @Override
             public void onOpen(long handle) {
@@ -122,30 +188,39 @@ public final class StraitCore implements TransportLayer {
 
             @Override
             public void onClose(long handle, int reason) {
-                h.onClose(c.of(handle), reason);
+                try {
+                    h.onClose(c.of(handle), reason);
+                } finally {
+                    final int slot = TcpEngine.slot(handle);
+                    if (attachedTo[slot] == handle) {
+                        attachments[slot] = null;
+                        attachedTo[slot] = -1L;
+                    }
+                }
             }
         };
     }
 
-    @Override
-    public void onSegment(DirectBuffer buffer, int offset, int length, int srcIp, int dstIp, boolean checksumVerified,
-                          long nowNs, SegmentSink out) {
-        engine.onSegment(buffer, offset, length, srcIp, dstIp, checksumVerified, nowNs, out);
-    }
-
-    @Override
-    public int poll(long nowNs, SegmentSink out) {
+    private int poll(long nowNs, SegmentSink out) {
         int work = 0;
         for (int i = 0; i < COMMANDS_PER_CYCLE; i++) {
             final Runnable r = commands.poll();
             if (r == null) {
                 break;
             }
-            r.run();
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                errorHandler.onError(this, e); // one failed command never takes the core down
+            }
             work++;
         }
         for (Task t : tasks) {
-            work += t.doWork(nowNs);
+            try {
+                work += t.doWork(nowNs);
+            } catch (RuntimeException e) {
+                errorHandler.onError(this, e);
+            }
         }
         return work + engine.poll(nowNs, out);
     }
