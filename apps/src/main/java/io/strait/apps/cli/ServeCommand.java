@@ -25,15 +25,22 @@ import java.util.function.Consumer;
 /** {@code strait serve}: the apps of CONTRACT.md over a DPDK port, ARP and ICMP echo always. */
 final class ServeCommand {
     static final String HELP = """
-        usage: strait serve --app echo|discard|http [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
+        usage: strait serve --app echo|discard|http|netty-http|netty-https|netty-grpc [--port N] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
                             [--buffer-max-kb KB] [--buffer-budget-mb MB] [--cc newreno|cubic|bbr] [--msl-ms MS]
                             [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
-          echo     writes back every byte it receives until the peer closes (default port 7)
-          discard  reads and drops everything (default port 9)
-          http     HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
+                            [--tls-cert PEM --tls-key PEM]
+          echo         writes back every byte it receives until the peer closes (default port 7)
+          discard      reads and drops everything (default port 9)
+          http         HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
+          netty-http   the same routes from a Netty pipeline on Strait's Netty transport, HTTP/1.1 and
+                       HTTP/2 cleartext (prior knowledge or Upgrade) on one port (default 80)
+          netty-https  the same over TLS (JDK provider, ALPN h2 and http/1.1; a self-signed key pair made at
+                       start unless --tls-cert and --tls-key are given) (default port 443)
+          netty-grpc   gRPC-java: service strait.Echo, methods Unary and Stream answer raw bytes with the same
+                       bytes (default port 50051)
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24 --cores 1.
           --dev takes any DPDK device: a PCI address, net_af_packet0,iface=X, net_af_xdp0,iface=X,
           net_memif0,role=server,socket=PATH, net_tap0, net_ring0.
@@ -58,35 +65,47 @@ final class ServeCommand {
             return 0;
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
-            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb", "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair"),
+            "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb",
+            "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair", "--tls-cert", "--tls-key"),
             Set.of("--hugepages"));
         final String app = a.get("--app", null);
         if (app == null) {
-            throw new Args.UsageException("serve: --app echo|discard|http is required");
+            throw new Args.UsageException("serve: --app echo|discard|http|netty-http|netty-https|netty-grpc is "
+                + "required");
         }
         final int defaultPort = switch (app) {
             case "echo" -> 7;
             case "discard" -> 9;
-            case "http" -> 80;
-            default -> throw new Args.UsageException("serve: unknown --app '" + app + "' (echo, discard, http)");
+            case "http", "netty-http" -> 80;
+            case "netty-https" -> 443;
+            case "netty-grpc" -> 50051;
+            default -> throw new Args.UsageException("serve: unknown --app '" + app
+                + "' (echo, discard, http, netty-http, netty-https, netty-grpc)");
         };
         final int port = a.getInt("--port", defaultPort, 1, 65535);
-        final DataplaneConfig config = new DataplaneConfig()
-            .dev(a.get("--dev", DataplaneConfig.DEFAULT_DEV))
-            .ip(a.get("--ip", "198.18.0.2/24"))
-            .gateway(a.get("--gw", ""))
-            .cores(a.getInt("--cores", 1, 1, 64))
-            .ealExtra(a.get("--eal", ""))
-            .idle(a.get("--idle", "spin"))
-            .memoryMb(a.getInt("--mem", 512, 64, 1 << 20))
-            .hugepages(a.has("--hugepages"))
-            .pcap(a.get("--pcap", null))
-            .impair(a.get("--impair", null));
-        if (a.has("--cpus")) {
-            config.cpus(parseCpus(a.get("--cpus", "")));
-        }
+        final Consumer<DataplaneConfig> settings = d -> {
+            d.dev(a.get("--dev", DataplaneConfig.DEFAULT_DEV))
+                .ip(a.get("--ip", "198.18.0.2/24"))
+                .gateway(a.get("--gw", ""))
+                .cores(a.getInt("--cores", 1, 1, 64))
+                .ealExtra(a.get("--eal", ""))
+                .idle(a.get("--idle", "spin"))
+                .memoryMb(a.getInt("--mem", 512, 64, 1 << 20))
+                .hugepages(a.has("--hugepages"))
+                .pcap(a.get("--pcap", null))
+                .impair(a.get("--impair", null));
+            if (a.has("--cpus")) {
+                d.cpus(parseCpus(a.get("--cpus", "")));
+            }
+        };
+        final DataplaneConfig config = new DataplaneConfig();
+        settings.accept(config); // checks every setting before anything starts
         final TcpConfig tcpConfig = tcpConfig(a);
         Main.requireRoot("serve");
+        if (app.startsWith("netty-")) {
+            return serveNetty(app, port, settings, tcpConfig, a.get("--tls-cert", null), a.get("--tls-key", null),
+                out);
+        }
 
         final CountDownLatch stop = new CountDownLatch(1);
         installSignalHandlers(stop);
@@ -116,6 +135,48 @@ final class ServeCommand {
                 }
             }
             out.flush();
+        }
+        return 0;
+    }
+
+    /**
+     * The Netty apps: a Strait built from the same settings, driven by a Netty event loop group (strait-netty,
+     * found by name so this module does not depend on it).
+     */
+    private static int serveNetty(String app, int port, Consumer<DataplaneConfig> settings, TcpConfig tcpConfig,
+                                  String tlsCert,
+                                  String tlsKey, PrintStream out) {
+        final java.lang.reflect.Method serve;
+        try {
+            serve = Class.forName("io.strait.netty.apps.NettyServe").getMethod("serve", String.class, int.class,
+                io.strait.apps.api.Strait.Builder.class, String.class, String.class, PrintStream.class,
+                CountDownLatch.class, Consumer.class);
+        } catch (ReflectiveOperationException e) {
+            throw new Args.UsageException("serve: --app " + app + " needs the Netty transport (strait-netty) on the "
+                + "class path; build it with setup/build");
+        }
+        final io.strait.apps.api.Strait.Builder builder = io.strait.apps.api.Strait.builder().tcp(tcpConfig)
+            .dataplane(settings);
+        final CountDownLatch stop = new CountDownLatch(1);
+        installSignalHandlers(stop);
+        final Consumer<io.strait.apps.api.Strait> printCounters = strait -> {
+            for (Map.Entry<String, Long> e : StatCommand.snapshot(strait.counters().manager()).entrySet()) {
+                if (e.getValue() != 0) {
+                    out.println(e.getKey() + " " + e.getValue());
+                }
+            }
+            out.flush();
+        };
+        try {
+            serve.invoke(null, app, port, builder, tlsCert, tlsKey, out, stop, printCounters);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            final Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("serve: " + app + " failed: " + cause, cause);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
         }
         return 0;
     }
