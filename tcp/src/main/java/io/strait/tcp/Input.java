@@ -359,8 +359,10 @@ final class Input {
         if (rst) {
             if (seq == t.rcvNxt) {
                 c.resetsIn.incrementRelease();
-                // SYN-RECEIVED from a passive open returns to LISTEN (the TCB goes); otherwise "connection reset".
-                pool.close(t, st == SYN_RECEIVED && t.passive ? CloseReason.REFUSED : CloseReason.RESET);
+                // RFC 9293 §3.10.7.4 second (MUST-11): SYN-RECEIVED from a passive OPEN returns to LISTEN (the TCB
+                // goes, the application never saw it); from an active OPEN the user is told "connection refused".
+                // Any other state: "connection reset".
+                pool.close(t, st == SYN_RECEIVED ? CloseReason.REFUSED : CloseReason.RESET);
             } else {
                 challengeAck(t, nowNs, out); // RFC 5961 §3.2: in window but not exact
             }

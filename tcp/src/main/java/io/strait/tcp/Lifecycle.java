@@ -10,6 +10,9 @@ import static io.strait.tcp.TcpState.*;
  * and the app's handle dying in it.
  */
 final class Lifecycle {
+    /** RFC 6298 §5.7: the RTO when data transmission begins after the SYN or SYN-ACK was retransmitted. */
+    static final long RTO_AFTER_SYN_LOSS_NS = 3_000_000_000L;
+
     private final TcpConfig cfg;
     private final TcpCounters c;
     private final CongestionControl cc;
@@ -36,6 +39,12 @@ final class Lifecycle {
         if (t.retransmits > 0) {
             // RFC 5681 §3.1 (and RFC 6298 §5.7): after a lost SYN or SYN-ACK the initial window is one segment.
             t.cwnd = t.sndMss;
+            if (!t.rttValid) {
+                // RFC 6298 §5.7: the timer expired awaiting the ACK of a SYN (or SYN-ACK) and no RTT was measured:
+                // "the RTO MUST be re-initialized to 3 seconds when data transmission begins" (as Linux
+                // tcp_init_metrics, TCP_TIMEOUT_FALLBACK).
+                t.rtoNs = Math.min(RTO_AFTER_SYN_LOSS_NS, cfg.rtoMaxNs);
+            }
         }
         t.retransmits = 0;
         pool.setState(t, ESTABLISHED);

@@ -357,6 +357,12 @@ final class Output {
         if (!t.keepalive || !isSynchronized(t.state) || t.state == TIME_WAIT) {
             return true;
         }
+        if (t.sndMax != t.sndUna) {
+            // RFC 9293 §3.8.4 (MUST-26): keep-alives only when no sent data is outstanding; the retransmission or
+            // persist timer watches the connection meanwhile. Checked again one idle time later.
+            t.keepaliveDeadlineNs = nowNs + cfg.keepaliveIdleNs;
+            return true;
+        }
         final long idleEnd = t.lastRecvNs + cfg.keepaliveIdleNs + (long) t.keepaliveProbes * cfg.keepaliveIntervalNs;
         if (nowNs < idleEnd) {
             t.keepaliveDeadlineNs = idleEnd;

@@ -104,6 +104,10 @@ public final class TcpConfig {
         if (rtoMinNs <= 0 || rtoMinNs > rtoMaxNs || rtoInitialNs <= 0 || tlpMinNs < 0) {
             throw new IllegalArgumentException("0 < rtoMinNs <= rtoMaxNs, rtoInitialNs > 0 and tlpMinNs >= 0 required");
         }
+        if (delayedAckNs < 0 || delayedAckNs >= 500_000_000L) {
+            // RFC 9293 §3.8.6.3 (MUST-40): "the delay MUST be less than 0.5 seconds".
+            throw new IllegalArgumentException("delayedAckNs must be 0 <= d < 500 ms (RFC 9293 §3.8.6.3, MUST-40)");
+        }
         if (Long.bitCount(timerTickNs) != 1) {
             throw new IllegalArgumentException("timerTickNs must be a power of two");
         }

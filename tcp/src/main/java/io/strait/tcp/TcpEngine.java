@@ -223,6 +223,11 @@ public final class TcpEngine {
     public long connect(final int localIp, final int remoteIp, final int remotePort, final TcpHandler handler,
         final long nowNs) {
         timers.start(nowNs);
+        if (!unicast(remoteIp)) {
+            // RFC 9293 §3.9.1.1 (MUST-46): an OPEN to a broadcast or multicast (or unspecified) address is an error.
+            c.connectFailures.incrementRelease();
+            return -1;
+        }
         final int port = pickEphemeralPort(localIp, remoteIp, remotePort);
         if (port < 0 || !pool.ensureFree()) {
             c.connectFailures.incrementRelease();
@@ -579,6 +584,14 @@ public final class TcpEngine {
             }
         }
         timers.arm(t);
+    }
+
+    /**
+     * False for 0.0.0.0, the limited broadcast 255.255.255.255 and class D (multicast) and E (reserved) addresses
+     * (RFC 1122 §3.2.1.3). A subnet-directed broadcast needs the netmask, which the dataplane holds.
+     */
+    static boolean unicast(final int ip) {
+        return ip != 0 && (ip >>> 28) < 0xE;
     }
 
     /** RFC 6056 §3.3.3, algorithm 3 (simple hash-based), honouring the {@link FlowFilter}. */
