@@ -54,6 +54,7 @@ public final class NettyServe {
                     .channelType(StraitServerSocketChannel.class)
                     .bossEventLoopGroup(group).workerEventLoopGroup(group)
                     .directExecutor()
+                    .maxInboundMessageSize(64 << 20) // echoes of large messages, as the tests send
                     .addService(GrpcEcho.service())
                     .build().start();
                 default -> throw new IllegalArgumentException("unknown Netty app " + app);
