@@ -74,6 +74,15 @@ def run(argv, timeout=600, check=True, ns=False, cpu=None, env=None, stdin=None)
 LIVE = []  # servers running now: stopped by the signal handler if the harness is interrupted
 
 
+def jvm_flags():
+    """Strait's JVM flags, from the one file that holds them (setup/jvm.properties)."""
+    with open(os.path.join(ROOT, "setup", "jvm.properties")) as f:
+        for line in f:
+            if line.startswith("strait.jvm.flags="):
+                return line.split("=", 1)[1].split()
+    return []
+
+
 class Server:
     """A background server process: started, waited for (READY line or a listening port), stopped by PID. Every
     server, Strait's included, runs with all its threads confined to the server CPU (taskset): a JVM's compiler and
@@ -381,6 +390,10 @@ def case_http(results, args, tmp):
     with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
         f.write(NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP))
     java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
+    # The same Netty server on Strait's transport: Strait's JVM flags (setup/jvm.properties) and its native shim.
+    java_strait = (["java", "-XX:+UseParallelGC"] + jvm_flags()
+                   + ["-Dstrait.shim=" + os.path.join(ROOT, "bindings", "target", "native", "libstrait_shim.so"),
+                      "-cp", JAR])
     stacks = [
         ("strait af_packet", False, lambda: Server("strait-afpacket", [STRAIT, "serve", "--app", "http", "--cpus",
                                                                         SERVER_CPU], logdir=tmp)),
@@ -393,7 +406,16 @@ def case_http(results, args, tmp):
                                                              "--bind", VETH_IP], logdir=tmp)),
         ("java nio", True, lambda: Server("nio", java + ["io.strait.bench.kernel.NioHttpServer", "--port", "80",
                                                        "--bind", VETH_IP], logdir=tmp)),
+        ("netty on strait", False, lambda: Server("netty-strait", java_strait + [
+            "io.strait.bench.kernel.NettyHttpServer", "--port", "80", "--bind", VETH_IP,
+            "--strait", "net_af_packet0,iface=strait0", "--cpu", SERVER_CPU], logdir=tmp)),
     ]
+    if args.http_stacks:
+        wanted = [w.strip() for w in args.http_stacks.split(",")]
+        unknown = [w for w in wanted if w not in [st[0] for st in stacks]]
+        if unknown:
+            raise SystemExit(f"bench: unknown --http-stacks {unknown}; known: {[st[0] for st in stacks]}")
+        stacks = [st for st in stacks if st[0] in wanted]
     for stack, kernel, start in stacks:
         log(f"http: {stack}")
         veth_address(kernel)
@@ -938,6 +960,13 @@ COMPARISONS = [
      "req/s >= 1.5x nginx", ("nginx", 1.5)),
     ("http", "h2load c64 m16", "rps", True, ["nginx", "netty epoll", "java nio"], "strait af_packet",
      "req/s >= 2x nginx", ("nginx", 2.0)),
+    ("http", "wrk c1", "p50_us", False, ["netty epoll"], "netty on strait", "p50 <= 0.6x netty epoll",
+     ("netty epoll", 0.6)),
+    ("http", "wrk c1", "p99_us", False, ["netty epoll"], "netty on strait", "p99 <= 1.0x netty epoll",
+     ("netty epoll", 1.0)),
+    ("http", "h2load c64", "rps", True, ["netty epoll"], "netty on strait", "", None),
+    ("http", "h2load c64 m16", "rps", True, ["netty epoll"], "netty on strait", "req/s >= 3x netty epoll",
+     ("netty epoll", 3.0)),
     ("memif", "ping-pong 64B c1", "p50_us", False, ["linux sockperf", "linux java nio", "linux java nio spin"],
      "strait memif",
      "p50 RTT <= 0.1x sockperf", ("linux sockperf", 0.1)),
@@ -1381,6 +1410,9 @@ def main():
     ap.add_argument("--duration", type=int, default=None, help="seconds per run (default 5; 3 with --quick)")
     ap.add_argument("--only", default="http,memif,floor,jmh",
                     help="comma list of cases: http,memif,floor,jmh,loss (default all but loss)")
+    ap.add_argument("--http-stacks", default=None, metavar="LIST",
+                    help="comma list of the http case's stacks to run (default all: strait af_packet, strait af_xdp, "
+                         "nginx, netty epoll, java nio, netty on strait)")
     ap.add_argument("--out", default=None, help="result folder (default bench/results/<UTC stamp>)")
     ap.add_argument("--report", default=None, metavar="DIR",
                     help="only rewrite DIR/report.md and the plots from DIR's results.csv and JMH JSON")

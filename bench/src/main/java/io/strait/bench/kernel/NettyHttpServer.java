@@ -31,6 +31,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.strait.netty.StraitEventLoopGroup;
+import io.strait.netty.StraitServerSocketChannel;
 
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -57,6 +59,9 @@ public final class NettyHttpServer {
           malformed 400 and close. Prints a line starting with READY when listening; SIGTERM/SIGINT stop it
           (exit 0). Exits 1 if the native epoll transport cannot be loaded (no NIO fallback). --bind defaults to
           0.0.0.0.
+          --strait DEVARGS runs the same server on Strait's Netty transport instead of epoll (one event loop = one
+          Strait core on DEVARGS, e.g. net_af_packet0,iface=strait0, answering on --bind/24, pinned to --cpu N);
+          needs root, DPDK, and Strait's JVM flags and -Dstrait.shim.
         """;
 
     private static final ByteBuf HELLO = body("hello\n");
@@ -82,9 +87,11 @@ public final class NettyHttpServer {
     }
 
     private static int run(String[] argv) throws Exception {
-        final KernelArgs a = new KernelArgs("NettyHttpServer", argv, Set.of("--port", "--bind"), Set.of());
+        final KernelArgs a = new KernelArgs("NettyHttpServer", argv, Set.of("--port", "--bind", "--strait", "--cpu"),
+            Set.of());
         final InetSocketAddress address = a.listenAddress();
-        if (!Epoll.isAvailable()) {
+        final String straitDev = a.get("--strait", null);
+        if (straitDev == null && !Epoll.isAvailable()) {
             final Throwable cause = Epoll.unavailabilityCause();
             System.err.println("NettyHttpServer: Netty's native epoll transport is unavailable ("
                 + (cause == null ? "unknown reason" : cause.toString().replace('\n', ' '))
@@ -93,18 +100,20 @@ public final class NettyHttpServer {
         }
         final CountDownLatch stop = new CountDownLatch(1);
         KernelArgs.onTermination(stop::countDown); // before anything slow: a SIGTERM during start-up exits cleanly
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        final EventLoopGroup group = straitDev == null ? new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory())
+            : new StraitEventLoopGroup(straitBuilder(straitDev, address, a.get("--cpu", null)));
         try {
             final ChannelFuture bound = new ServerBootstrap()
                 .group(group)
-                .channelFactory(() -> new EpollServerSocketChannel(address.getAddress() instanceof Inet6Address
+                .channelFactory(straitDev != null ? StraitServerSocketChannel::new
+                    : () -> new EpollServerSocketChannel(address.getAddress() instanceof Inet6Address
                     ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<EpollSocketChannel>() {
+                .childHandler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(EpollSocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                         accepted++;
                         ch.pipeline().addLast(new HttpServerCodec(), new Handler());
                     }
@@ -116,7 +125,8 @@ public final class NettyHttpServer {
                 return 1;
             }
             final Channel server = bound.channel();
-            System.out.println("READY NettyHttpServer listening on " + server.localAddress() + " (epoll)");
+            System.out.println("READY NettyHttpServer listening on " + server.localAddress()
+                + (straitDev == null ? " (epoll)" : " (strait " + straitDev + ")"));
             System.out.flush();
             stop.await();
             server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
@@ -125,6 +135,18 @@ public final class NettyHttpServer {
         }
         System.out.println("NettyHttpServer stopped: " + accepted + " connections, " + requests + " requests");
         return 0;
+    }
+
+    /** Strait on {@code dev}, answering on the bind address (/24), its one core pinned to {@code cpu} if given. */
+    private static io.strait.apps.api.Strait.Builder straitBuilder(String dev, InetSocketAddress address, String cpu) {
+        final io.strait.apps.api.Strait.Builder b = io.strait.apps.api.Strait.builder().dev(dev)
+            .ip(address.getAddress().getHostAddress() + "/24")
+            .tcp(io.strait.tcp.TcpConfig.builder().maxConnections(4096).sendBufferBytes(64 * 1024)
+                .receiveBufferBytes(64 * 1024).build());
+        if (cpu != null) {
+            b.cpus(Integer.parseInt(cpu));
+        }
+        return b;
     }
 
     /** One per connection, after the codec. */
