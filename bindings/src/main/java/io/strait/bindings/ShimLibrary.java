@@ -8,8 +8,10 @@ import java.nio.file.Path;
  * the DPDK libraries it needs, so loading it also makes DPDK's symbols visible to the generated bindings, which
  * resolve through the class loader's lookup.
  *
- * <p>Search order: system property {@code strait.shim}; {@code $STRAIT_HOME/bindings/target/native}; the working
- * directory's {@code bindings/target/native}.
+ * <p>Search order: system property {@code strait.shim}; the copy inside this jar
+ * ({@code META-INF/native/linux-x86_64}, extracted to a temporary file: what a library user gets);
+ * {@code $STRAIT_HOME/bindings/target/native}; the working directory's {@code bindings/target/native}. The shim
+ * links the system's DPDK 22.11 shared libraries (Debian's {@code dpdk} package).
  */
 final class ShimLibrary {
     static final String NAME = "libstrait_shim.so";
@@ -32,6 +34,8 @@ final class ShimLibrary {
         loaded = true;
     }
 
+    static final String RESOURCE = "/META-INF/native/linux-x86_64/" + NAME;
+
     private static Path locate() {
         final String property = System.getProperty("strait.shim");
         if (property != null && !property.isBlank()) {
@@ -41,6 +45,10 @@ final class ShimLibrary {
             }
             throw new DpdkException("the DPDK shim " + p + " does not exist; build it with setup/build "
                 + "(needs DPDK: setup/install)");
+        }
+        final Path packaged = extractPackaged();
+        if (packaged != null) {
+            return packaged;
         }
         final String home = System.getenv("STRAIT_HOME");
         if (home != null) {
@@ -55,6 +63,22 @@ final class ShimLibrary {
         }
         throw new DpdkException("cannot find " + NAME + "; set -Dstrait.shim=PATH or build with setup/build "
             + "(needs DPDK: setup/install)");
+    }
+
+    /** The jar's own copy of the shim, written to a temporary file (removed at exit); null when not packaged. */
+    private static Path extractPackaged() {
+        try (java.io.InputStream in = ShimLibrary.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                return null;
+            }
+            final Path tmp = Files.createTempFile("libstrait_shim", ".so");
+            tmp.toFile().deleteOnExit();
+            Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return tmp;
+        } catch (java.io.IOException e) {
+            throw new DpdkException("cannot extract the packaged " + NAME + " to a temporary file ("
+                + e.getMessage() + "); set -Dstrait.shim=PATH");
+        }
     }
 
     private static String firstLine(String s) {
