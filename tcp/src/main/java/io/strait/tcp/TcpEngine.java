@@ -143,6 +143,18 @@ public final class TcpEngine {
         return pool.inUse();
     }
 
+    /**
+     * Calls {@code action} with the handle of every connection the app still holds (opened and not yet passed to
+     * {@code onClose}): what an orderly shutdown closes. Not for the fast path: it scans the pool.
+     */
+    public void forEachConnection(final java.util.function.LongConsumer action) {
+        for (final Tcb t : tcbs) {
+            if (t.state != TcpState.CLOSED && t.appAttached) {
+                action.accept(t.handle());
+            }
+        }
+    }
+
     /** Timers on the wheel (at most one per TCB). */
     public long scheduledTimers() {
         return timers.count();

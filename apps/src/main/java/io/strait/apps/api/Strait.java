@@ -37,12 +37,19 @@ public final class Strait implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger nextCore = new java.util.concurrent.atomic.AtomicInteger();
 
     private final boolean invokerMode;
+    private final boolean ownCounters;
+    private final java.time.Duration closeGrace;
+    private final Thread shutdownHook = new Thread(this::close, "strait-shutdown");
+    private boolean closed;
 
-    private Strait(Dataplane dataplane, CountersFile counters, StraitCore[] cores, boolean invokerMode) {
+    private Strait(Dataplane dataplane, CountersFile counters, boolean ownCounters, StraitCore[] cores,
+                   boolean invokerMode, java.time.Duration closeGrace) {
         this.dataplane = dataplane;
         this.counters = counters;
+        this.ownCounters = ownCounters;
         this.cores = cores;
         this.invokerMode = invokerMode;
+        this.closeGrace = closeGrace;
     }
 
     public static Builder builder() {
@@ -56,6 +63,8 @@ public final class Strait implements AutoCloseable {
             .receiveBufferBytes(128 * 1024).build();
         private boolean invoker;
         private int maxCounters = 4096;
+        private CountersFile counters;
+        private java.time.Duration closeGrace = java.time.Duration.ofSeconds(2);
 
         /** Any DPDK device argument: a PCI address or a vdev ({@code net_af_packet0,iface=X}, {@code net_memif0,...}). */
         public Builder dev(String devArgs) {
@@ -142,6 +151,24 @@ public final class Strait implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Counters in a file the caller owns (and closes, after {@link Strait#close()}: so it can read the final
+         * values); by default Strait makes its own and closes it.
+         */
+        public Builder counters(CountersFile file) {
+            this.counters = file;
+            return this;
+        }
+
+        /** How long {@link Strait#close()} lets connections finish gracefully before it resets them (2 s). */
+        public Builder closeGrace(java.time.Duration grace) {
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("closeGrace must not be negative");
+            }
+            this.closeGrace = grace;
+            return this;
+        }
+
         /** The dataplane configuration, for settings this builder does not name. */
         public Builder dataplane(Consumer<DataplaneConfig> change) {
             change.accept(dataplane);
@@ -150,7 +177,8 @@ public final class Strait implements AutoCloseable {
 
         /** Opens the port and starts the cores. Needs root and DPDK; failures are one clear line. */
         public Strait start() {
-            final CountersFile counters = CountersFile.create(maxCounters);
+            final boolean ownCounters = this.counters == null;
+            final CountersFile counters = ownCounters ? CountersFile.create(maxCounters) : this.counters;
             final StraitCore[] cores = new StraitCore[dataplane.cores()];
             final SecureRandom random = new SecureRandom();
             final Dataplane dp;
@@ -166,13 +194,17 @@ public final class Strait implements AutoCloseable {
                     agent.transport(cores[i].transport());
                 });
             } catch (RuntimeException e) {
-                counters.close();
+                if (ownCounters) {
+                    counters.close();
+                }
                 throw e;
             }
-            final Strait strait = new Strait(dp, counters, cores, invoker);
+            final Strait strait = new Strait(dp, counters, ownCounters, cores, invoker, closeGrace);
             if (!invoker) {
                 dp.start();
             }
+            // SIGTERM skips try-with-resources: end the connections and release the port on the way out too.
+            Runtime.getRuntime().addShutdownHook(strait.shutdownHook);
             return strait;
         }
     }
@@ -212,6 +244,40 @@ public final class Strait implements AutoCloseable {
                     done.countDown();
                 }
             });
+        }
+        try {
+            if (!done.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the cores did not take the listen on port " + port + " within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+    }
+
+    /**
+     * {@link #listen(int, ConnectionHandler)} with a handler made for each core by {@code perCore} (on that core's
+     * thread): for apps that keep per-connection state in arrays indexed by {@link Connection#slot()}.
+     */
+    public void listen(int port, java.util.function.Function<StraitCore, ConnectionHandler> perCore) {
+        checkPort(port);
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(cores.length);
+        final RuntimeException[] failed = new RuntimeException[1];
+        for (StraitCore core : cores) {
+            submit(core, () -> {
+                try {
+                    core.listen(port, perCore.apply(core));
+                } catch (RuntimeException e) {
+                    failed[0] = e;
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        if (invokerMode) {
+            return;
         }
         try {
             if (!done.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -307,9 +373,73 @@ public final class Strait implements AutoCloseable {
         return counters;
     }
 
+    /**
+     * Ends every connection, then stops the cores and releases the port. Connections get FIN after their queued
+     * bytes and up to the builder's {@code closeGrace} to finish; those still open then are reset; every handler
+     * sees onClose. In invoker mode the app's threads drive the cores and end their connections themselves (the
+     * Netty transport closes its channels), so this only stops and releases. Idempotent; any thread but a core's.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!invokerMode) {
+            endConnections();
+        }
         dataplane.close();
-        counters.close();
+        if (ownCounters) {
+            counters.close();
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
+        }
+    }
+
+    /** Graceful close on every core, wait up to closeGrace, then RST what is left and let one cycle send it. */
+    private void endConnections() {
+        onEveryCore(core -> core.closeAll(false));
+        final long deadline = System.nanoTime() + closeGrace.toNanos();
+        while (openConnections() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        onEveryCore(core -> core.closeAll(true));
+        onEveryCore(core -> { }); // a cycle after the resets: they left in its TX burst
+        onEveryCore(core -> { });
+    }
+
+    private int openConnections() {
+        final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        onEveryCore(core -> n.addAndGet(core.openConnections()));
+        return n.get();
+    }
+
+    /** Runs {@code work} on every core and waits (at most 5 s) until all have run it. */
+    private void onEveryCore(java.util.function.Consumer<StraitCore> work) {
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(cores.length);
+        for (StraitCore core : cores) {
+            submit(core, () -> {
+                try {
+                    work.accept(core);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        try {
+            done.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -84,6 +84,26 @@ public final class StraitCore {
         return engine;
     }
 
+    /** The TCP settings this core's engine runs with (buffer sizes and connection slots for per-core app state). */
+    public io.strait.tcp.TcpConfig tcpConfig() {
+        return engine.config();
+    }
+
+    /** Connections the app holds on this core (opened, not yet passed to onClose). Core thread only; scans. */
+    public int openConnections() {
+        final int[] n = new int[1];
+        engine.forEachConnection(h -> n[0]++);
+        return n[0];
+    }
+
+    /**
+     * Ends every connection of this core: gracefully (FIN after the queued bytes) or, with {@code abort}, with a RST
+     * now; each reaches its handler's onClose. Core thread only.
+     */
+    public void closeAll(boolean abort) {
+        engine.forEachConnection(abort ? engine::abort : engine::close);
+    }
+
     /** The cycle's time in ns (read once per cycle). */
     public long nowNs() {
         return agent.nowNs();

@@ -1,21 +1,17 @@
 package io.strait.apps.cli;
 
+import io.strait.apps.api.ConnectionHandler;
+import io.strait.apps.api.Strait;
+import io.strait.apps.api.StraitCore;
 import io.strait.dataplane.CountersFile;
-import io.strait.dataplane.Dataplane;
 import io.strait.dataplane.DataplaneConfig;
-import io.strait.dataplane.NetAgent;
-import io.strait.dataplane.TcpTransport;
 import io.strait.dataplane.wire.Ipv4;
 import io.strait.apps.servers.DiscardServer;
 import io.strait.apps.servers.EchoServer;
 import io.strait.apps.servers.HttpServer;
-import io.strait.tcp.EntropySource;
 import io.strait.tcp.TcpConfig;
-import io.strait.tcp.TcpEngine;
-import io.strait.tcp.TcpHandler;
 
 import java.io.PrintStream;
-import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -110,17 +106,10 @@ final class ServeCommand {
         final CountDownLatch stop = new CountDownLatch(1);
         installSignalHandlers(stop);
         try (CountersFile counters = CountersFile.create(4096)) {
-            final SecureRandom random = new SecureRandom();
-            final Consumer<NetAgent> perCore = agent -> {
-                final int core = Integer.parseInt(agent.roleName().substring("strait-core".length()));
-                final TcpEngine engine = new TcpEngine(tcpConfig, random::nextLong, counters.manager(),
-                    "core" + core + ".tcp.");
-                engine.listen(port, app(app, engine));
-                agent.transport(new TcpTransport(engine));
-            };
-            try (Dataplane dp = Dataplane.open(config, counters, perCore)) {
-                dp.start();
-                out.println("READY app=" + app + " port=" + port + " " + dp.describe());
+            // The embedding API, as any app: Strait runs the cores; each core gets its own server instance.
+            try (Strait strait = Strait.builder().dataplane(settings).tcp(tcpConfig).counters(counters).start()) {
+                strait.listen(port, core -> app(app, core));
+                out.println("READY app=" + app + " port=" + port + " " + strait.dataplane().describe());
                 out.flush();
                 try {
                     stop.await();
@@ -128,7 +117,7 @@ final class ServeCommand {
                     Thread.currentThread().interrupt();
                 }
                 out.println("stopping");
-            }
+            } // close(): FIN to every connection, 2 s to finish, RST to the rest, then the port is released
             for (Map.Entry<String, Long> e : StatCommand.snapshot(counters.manager()).entrySet()) {
                 if (e.getValue() != 0) {
                     out.println(e.getKey() + " " + e.getValue());
@@ -226,11 +215,11 @@ final class ServeCommand {
         }
     }
 
-    static TcpHandler app(String app, TcpEngine engine) {
+    static ConnectionHandler app(String app, StraitCore core) {
         return switch (app) {
-            case "echo" -> new EchoServer(engine);
-            case "discard" -> new DiscardServer(engine);
-            default -> new HttpServer(engine);
+            case "echo" -> EchoServer.INSTANCE;
+            case "discard" -> DiscardServer.INSTANCE;
+            default -> new HttpServer(core.tcpConfig());
         };
     }
 

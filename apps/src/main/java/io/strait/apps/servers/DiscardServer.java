@@ -1,32 +1,32 @@
 package io.strait.apps.servers;
 
-import io.strait.tcp.TcpEngine;
-import io.strait.tcp.TcpHandler;
+import io.strait.apps.api.Connection;
+import io.strait.apps.api.ConnectionHandler;
 import org.agrona.DirectBuffer;
 
 /** CONTRACT.md {@code discard}: reads and drops everything; closes when the peer closes. */
-public final class DiscardServer implements TcpHandler {
-    private final TcpEngine engine;
+public final class DiscardServer implements ConnectionHandler {
+    /** One instance serves every core: it keeps no state. */
+    public static final DiscardServer INSTANCE = new DiscardServer();
 
-    public DiscardServer(TcpEngine engine) {
-        this.engine = engine;
+    private DiscardServer() {
     }
 
     @Override
-    public void onOpen(long handle) {
+    public void onOpen(Connection c) {
     }
 
     @Override
-    public int onData(long handle, DirectBuffer buffer, int offset, int length) {
+    public int onData(Connection c, DirectBuffer buffer, int offset, int length) {
         return length;
     }
 
     @Override
-    public void onPeerFin(long handle) {
-        engine.close(handle);
+    public void onPeerClosed(Connection c) {
+        c.close();
     }
 
     @Override
-    public void onClose(long handle, int reason) {
+    public void onClose(Connection c, int reason) {
     }
 }

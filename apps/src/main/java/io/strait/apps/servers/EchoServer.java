@@ -1,7 +1,7 @@
 package io.strait.apps.servers;
 
-import io.strait.tcp.TcpEngine;
-import io.strait.tcp.TcpHandler;
+import io.strait.apps.api.Connection;
+import io.strait.apps.api.ConnectionHandler;
 import org.agrona.DirectBuffer;
 
 /**
@@ -9,34 +9,34 @@ import org.agrona.DirectBuffer;
  * Backpressure is TCP's own: bytes that do not fit the send buffer are left unconsumed, stay in the receive buffer
  * and shrink the window, and are offered again when the send buffer drains ({@link #onWritable}).
  */
-public final class EchoServer implements TcpHandler {
-    private final TcpEngine engine;
+public final class EchoServer implements ConnectionHandler {
+    /** One instance serves every core: it keeps no state. */
+    public static final EchoServer INSTANCE = new EchoServer();
 
-    public EchoServer(TcpEngine engine) {
-        this.engine = engine;
+    private EchoServer() {
     }
 
     @Override
-    public void onOpen(long handle) {
+    public void onOpen(Connection c) {
     }
 
     @Override
-    public int onData(long handle, DirectBuffer buffer, int offset, int length) {
-        final int written = engine.write(handle, buffer, offset, length);
+    public int onData(Connection c, DirectBuffer buffer, int offset, int length) {
+        final int written = c.write(buffer, offset, length);
         return Math.max(written, 0);
     }
 
     @Override
-    public void onWritable(long handle) {
-        engine.resumeRead(handle);
+    public void onWritable(Connection c) {
+        c.resumeRead();
     }
 
     @Override
-    public void onPeerFin(long handle) {
-        engine.close(handle); // everything read was written: FIN after it (CLOSE_WAIT to LAST_ACK)
+    public void onPeerClosed(Connection c) {
+        c.close(); // everything read was written: FIN after it (CLOSE_WAIT to LAST_ACK)
     }
 
     @Override
-    public void onClose(long handle, int reason) {
+    public void onClose(Connection c, int reason) {
     }
 }

@@ -1,14 +1,15 @@
 package io.strait.apps.servers;
 
-import io.strait.tcp.TcpEngine;
-import io.strait.tcp.TcpHandler;
+import io.strait.tcp.TcpConfig;
+import io.strait.apps.api.Connection;
+import io.strait.apps.api.ConnectionHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * CONTRACT.md {@code http}: HTTP/1.1 (RFC 9112) over one core's {@link TcpEngine}, parsed incrementally byte by byte
+ * CONTRACT.md {@code http}: HTTP/1.1 (RFC 9112) over one Strait core, parsed incrementally byte by byte
  * with per-connection state in primitive arrays indexed by the connection's slot: nothing is allocated per request.
  *
  * <ul>
@@ -27,7 +28,7 @@ import java.nio.charset.StandardCharsets;
  * </ul>
  * Called on the core's thread only.
  */
-public final class HttpServer implements TcpHandler {
+public final class HttpServer implements ConnectionHandler {
     /** Largest request line plus headers (RFC 9112 §2.3 leaves it to the server; 8 KiB as nginx's default). */
     public static final int MAX_HEADER_BYTES = 8192;
 
@@ -50,7 +51,6 @@ public final class HttpServer implements TcpHandler {
     private static final int PATTERN_SPAN = 65536;
     private static final UnsafeBuffer PATTERN = pattern();
 
-    private final TcpEngine engine;
     private final int sendBufferBytes;
     private final HttpRequestParser parser;
     // The parser's per-slot arrays, shared: the response side reads and updates the same request state.
@@ -87,10 +87,10 @@ public final class HttpServer implements TcpHandler {
     private final java.util.ArrayDeque<UnsafeBuffer> spareSpills = new java.util.ArrayDeque<>();
     private int spillsAllocated;
 
-    public HttpServer(TcpEngine engine) {
-        this.engine = engine;
-        final int n = engine.config().maxConnections;
-        this.sendBufferBytes = engine.config().sendBufferBytes;
+    /** One per core: its per-connection state is indexed by the core's connection slots. */
+    public HttpServer(TcpConfig config) {
+        final int n = config.maxConnections;
+        this.sendBufferBytes = config.sendBufferBytes;
         parser = new HttpRequestParser(n);
         state = parser.state;
         method = parser.method;
@@ -125,8 +125,8 @@ public final class HttpServer implements TcpHandler {
     }
 
     @Override
-    public void onOpen(long handle) {
-        reset(TcpEngine.slot(handle));
+    public void onOpen(Connection c) {
+        reset(c.slot());
     }
 
     private void reset(int s) {
@@ -134,18 +134,18 @@ public final class HttpServer implements TcpHandler {
         pendingStatus[s] = 0;
     }
 
-    private int free(long handle) {
-        return sendBufferBytes - engine.sendQueueBytes(handle);
+    private int free(Connection c) {
+        return sendBufferBytes - c.sendQueueBytes();
     }
 
     @Override
-    public int onData(long handle, DirectBuffer buffer, int offset, int length) {
-        final int s = TcpEngine.slot(handle);
+    public int onData(Connection c, DirectBuffer buffer, int offset, int length) {
+        final int s = c.slot();
         int i = 0;
         while (i < length) {
             final byte st = state[s];
             if (st == RESPONDING) {
-                if (!continueResponse(handle, s)) {
+                if (!continueResponse(c, s)) {
                     return i; // output full: leave the rest in TCP's receive buffer
                 }
                 continue;
@@ -155,7 +155,7 @@ public final class HttpServer implements TcpHandler {
             }
             if (st == BODY || st == CHUNK_DATA) {
                 final int n = (int) Math.min(bodyLeft[s], length - i);
-                final int used = body(handle, s, buffer, offset + i, n);
+                final int used = body(c, s, buffer, offset + i, n);
                 i += used;
                 bodyLeft[s] -= used;
                 if (used < n) {
@@ -163,7 +163,7 @@ public final class HttpServer implements TcpHandler {
                 }
                 if (bodyLeft[s] == 0) {
                     if (st == BODY) {
-                        if (!requestComplete(handle, s)) {
+                        if (!requestComplete(c, s)) {
                             return i;
                         }
                     } else {
@@ -180,34 +180,34 @@ public final class HttpServer implements TcpHandler {
             i++;
             final int r = parser.step(s, b);
             if (r > 0) {
-                fail(handle, s, r);
-            } else if (r == HttpRequestParser.HEADERS_COMPLETE ? !headersComplete(handle, s)
-                : r == HttpRequestParser.REQUEST_COMPLETE && !requestComplete(handle, s)) {
+                fail(c, s, r);
+            } else if (r == HttpRequestParser.HEADERS_COMPLETE ? !headersComplete(c, s)
+                : r == HttpRequestParser.REQUEST_COMPLETE && !requestComplete(c, s)) {
                 return i; // output full: stop consuming
             }
         }
         if (state[s] == RESPONDING) {
-            continueResponse(handle, s);
+            continueResponse(c, s);
         }
         return length;
     }
 
     /** The empty line after the headers: decide the body, start the response. */
-    private boolean headersComplete(long handle, int s) {
+    private boolean headersComplete(Connection c, int s) {
         if (chunked[s] && sawLength[s]) {
-            fail(handle, s, 400); // RFC 9112 §6.1: both is a smuggling risk; reject and close
+            fail(c, s, 400); // RFC 9112 §6.1: both is a smuggling risk; reject and close
             return false;
         }
         if (http10[s] && !keepAliveAsked[s]) {
             closeAfter[s] = true;
         }
         if (route[s] == ROUTE_ECHO) {
-            if (free(handle) < 160) {
+            if (free(c) < 160) {
                 pendingStatus[s] = -1; // start the echo response once writable
                 state[s] = RESPONDING;
                 return false;
             }
-            return startEcho(handle, s);
+            return startEcho(c, s);
         }
         // Other routes ignore the body but must read it (to find the next pipelined request).
         if (chunked[s]) {
@@ -221,20 +221,20 @@ public final class HttpServer implements TcpHandler {
             state[s] = BODY;
             return true;
         }
-        return requestComplete(handle, s);
+        return requestComplete(c, s);
     }
 
-    private boolean startEcho(long handle, int s) {
+    private boolean startEcho(Connection c, int s) {
         if (chunked[s]) {
-            writeHead(handle, s, 200, -1);
+            writeHead(c, s, 200, -1);
             bodyLeft[s] = 0;
             tokenLength[s] = 0;
             state[s] = CHUNK_SIZE;
             return true;
         }
-        writeHead(handle, s, 200, contentLength[s]);
+        writeHead(c, s, 200, contentLength[s]);
         if (contentLength[s] == 0) {
-            return requestComplete(handle, s);
+            return requestComplete(c, s);
         }
         bodyLeft[s] = contentLength[s];
         state[s] = BODY;
@@ -242,21 +242,21 @@ public final class HttpServer implements TcpHandler {
     }
 
     /** Request body bytes: echoed for /echo (as much as the send buffer takes), skipped otherwise. */
-    private int body(long handle, int s, DirectBuffer buffer, int offset, int length) {
+    private int body(Connection c, int s, DirectBuffer buffer, int offset, int length) {
         if (route[s] != ROUTE_ECHO || method[s] == 1) {
             return length;
         }
         if (!chunked[s]) {
             int used = 0;
             if (spillLen[s] == 0) {
-                used = Math.max(0, engine.write(handle, buffer, offset, length));
+                used = Math.max(0, c.write(buffer, offset, length));
             }
             if (used < length) {
                 used += toSpill(s, buffer, offset + used, length - used);
             }
             return used;
         }
-        final int room = free(handle) - 16;
+        final int room = free(c) - 16;
         final int n = Math.min(length, room);
         if (n <= 0) {
             return 0;
@@ -264,9 +264,9 @@ public final class HttpServer implements TcpHandler {
         int p = 0;
         p = putHex(p, n);
         p = put(p, "\r\n");
-        engine.write(handle, scratch, 0, p);
-        engine.write(handle, buffer, offset, n);
-        engine.write(handle, scratch, p - 2, 2);
+        c.write(scratch, 0, p);
+        c.write(buffer, offset, n);
+        c.write(scratch, p - 2, 2);
         return n;
     }
 
@@ -297,10 +297,10 @@ public final class HttpServer implements TcpHandler {
     }
 
     /** Writes spilled bytes into the send buffer; true when the spill is empty (and its ring back in the pool). */
-    private boolean drainSpill(long handle, int s) {
+    private boolean drainSpill(Connection c, int s) {
         while (spillLen[s] > 0) {
             final int chunk = Math.min(spillLen[s], SPILL_BYTES - spillHead[s]);
-            final int n = engine.write(handle, spill[s], spillHead[s], chunk);
+            final int n = c.write(spill[s], spillHead[s], chunk);
             if (n <= 0) {
                 return false;
             }
@@ -321,34 +321,34 @@ public final class HttpServer implements TcpHandler {
     }
 
     /** The request is fully read: answer it (or finish answering it). False when output filled up. */
-    private boolean requestComplete(long handle, int s) {
+    private boolean requestComplete(Connection c, int s) {
         switch (route[s]) {
             case ROUTE_HELLO -> {
-                if (free(handle) < 256) {
+                if (free(c) < 256) {
                     state[s] = RESPONDING;
                     streamOffset[s] = -1; // hello not yet written
                     return false;
                 }
                 if (method[s] == 0 && !closeAfter[s] && !http10[s]) {
-                    engine.write(handle, helloResponse, 0, helloResponse.capacity()); // the common case, prebuilt
+                    c.write(helloResponse, 0, helloResponse.capacity()); // the common case, prebuilt
                     break;
                 }
-                writeHead(handle, s, 200, HELLO.length);
+                writeHead(c, s, 200, HELLO.length);
                 if (method[s] != 1) {
                     scratch.putBytes(0, HELLO);
-                    engine.write(handle, scratch, 0, HELLO.length);
+                    c.write(scratch, 0, HELLO.length);
                 }
             }
             case ROUTE_BYTES -> {
-                if (free(handle) < 256) {
+                if (free(c) < 256) {
                     state[s] = RESPONDING;
                     streamOffset[s] = -1;
                     return false;
                 }
-                writeHead(handle, s, 200, streamEnd[s]);
+                writeHead(c, s, 200, streamEnd[s]);
                 streamOffset[s] = method[s] == 1 ? streamEnd[s] : 0;
                 state[s] = RESPONDING;
-                return continueResponse(handle, s);
+                return continueResponse(c, s);
             }
             case ROUTE_ECHO -> {
                 if (spillLen[s] > 0) {
@@ -357,32 +357,32 @@ public final class HttpServer implements TcpHandler {
                     return false;
                 }
                 if (chunked[s]) {
-                    if (free(handle) < 8) {
+                    if (free(c) < 8) {
                         state[s] = RESPONDING;
                         streamOffset[s] = -2;
                         return false;
                     }
                     final int p = put(0, "0\r\n\r\n");
-                    engine.write(handle, scratch, 0, p);
+                    c.write(scratch, 0, p);
                 }
             }
             default -> {
-                if (free(handle) < 256) {
+                if (free(c) < 256) {
                     state[s] = RESPONDING;
                     streamOffset[s] = -1;
                     return false;
                 }
-                writeHead(handle, s, 404, 0);
+                writeHead(c, s, 404, 0);
             }
         }
-        return finish(handle, s);
+        return finish(c, s);
     }
 
     /** After a full response: close if asked, else get ready for the next pipelined request. */
-    private boolean finish(long handle, int s) {
+    private boolean finish(Connection c, int s) {
         if (closeAfter[s]) {
             state[s] = DONE;
-            engine.close(handle);
+            c.close();
             return true;
         }
         reset(s);
@@ -390,64 +390,64 @@ public final class HttpServer implements TcpHandler {
     }
 
     /** Writes more of an in-progress response; true when it is complete. */
-    private boolean continueResponse(long handle, int s) {
+    private boolean continueResponse(Connection c, int s) {
         if (pendingStatus[s] > 0) {
-            if (free(handle) < 256) {
+            if (free(c) < 256) {
                 return false;
             }
-            writeHead(handle, s, pendingStatus[s], 0);
+            writeHead(c, s, pendingStatus[s], 0);
             pendingStatus[s] = 0;
             state[s] = DONE;
-            engine.close(handle);
+            c.close();
             return true;
         }
         if (pendingStatus[s] == -1) {
-            if (free(handle) < 160) {
+            if (free(c) < 160) {
                 return false;
             }
             pendingStatus[s] = 0;
-            return startEcho(handle, s);
+            return startEcho(c, s);
         }
         if (route[s] == ROUTE_ECHO && streamOffset[s] == -3) {
-            if (!drainSpill(handle, s)) {
+            if (!drainSpill(c, s)) {
                 return false;
             }
             streamOffset[s] = 0;
-            return finish(handle, s);
+            return finish(c, s);
         }
         if (route[s] == ROUTE_BYTES && streamOffset[s] >= 0) {
             while (streamOffset[s] < streamEnd[s]) {
                 final long i = streamOffset[s];
                 final int n = (int) Math.min(streamEnd[s] - i, PATTERN_SPAN);
-                final int written = engine.write(handle, PATTERN, (int) (i % 251), n);
+                final int written = c.write(PATTERN, (int) (i % 251), n);
                 if (written <= 0) {
                     return false;
                 }
                 streamOffset[s] = i + written;
             }
-            return finish(handle, s);
+            return finish(c, s);
         }
         // A response whose head did not fit earlier.
         state[s] = BODY; // any value but RESPONDING; requestComplete sets what follows
-        return requestComplete(handle, s);
+        return requestComplete(c, s);
     }
 
     /** Answers an error and closes: RFC 9112 §2.2 / RFC 6585 §5. */
-    private void fail(long handle, int s, int status) {
-        if (free(handle) < 256) {
+    private void fail(Connection c, int s, int status) {
+        if (free(c) < 256) {
             pendingStatus[s] = status;
             state[s] = RESPONDING;
             return;
         }
         closeAfter[s] = true;
-        writeHead(handle, s, status, 0);
+        writeHead(c, s, status, 0);
         state[s] = DONE;
-        engine.close(handle);
+        c.close();
     }
 
-    private void writeHead(long handle, int s, int status, long length) {
+    private void writeHead(Connection c, int s, int status, long length) {
         final int p = head(status, length, route[s] == ROUTE_HELLO, closeAfter[s] || status >= 400, http10[s]);
-        engine.write(handle, scratch, 0, p);
+        c.write(scratch, 0, p);
     }
 
     /** A response head into {@code scratch}; returns its length. {@code length} < 0: chunked. */
@@ -512,32 +512,32 @@ public final class HttpServer implements TcpHandler {
     }
 
     @Override
-    public void onWritable(long handle) {
-        final int s = TcpEngine.slot(handle);
-        if (spillLen[s] > 0 && state[s] != RESPONDING && !drainSpill(handle, s)) {
+    public void onWritable(Connection c) {
+        final int s = c.slot();
+        if (spillLen[s] > 0 && state[s] != RESPONDING && !drainSpill(c, s)) {
             return;
         }
-        if (state[s] == RESPONDING && continueResponse(handle, s)) {
-            engine.resumeRead(handle);
+        if (state[s] == RESPONDING && continueResponse(c, s)) {
+            c.resumeRead();
         } else if (state[s] == BODY || state[s] == CHUNK_DATA) {
-            engine.resumeRead(handle);
+            c.resumeRead();
         }
     }
 
     @Override
-    public void onPeerFin(long handle) {
-        final int s = TcpEngine.slot(handle);
+    public void onPeerClosed(Connection c) {
+        final int s = c.slot();
         if (state[s] != RESPONDING) {
             state[s] = DONE;
-            engine.close(handle);
+            c.close();
         } else {
             closeAfter[s] = true;
         }
     }
 
     @Override
-    public void onClose(long handle, int reason) {
-        state[TcpEngine.slot(handle)] = DONE;
-        releaseSpill(TcpEngine.slot(handle));
+    public void onClose(Connection c, int reason) {
+        state[c.slot()] = DONE;
+        releaseSpill(c.slot());
     }
 }
