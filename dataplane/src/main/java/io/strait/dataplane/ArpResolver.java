@@ -168,9 +168,11 @@ final class ArpResolver {
             header.wrap(addr, Ethernet.HEADER_LENGTH);
             Ethernet.put(header, 0, table.mac(slot), mac, Ethernet.TYPE_IPV4);
             tx.enqueue(buf, addr, lenFlags);
+            // Stale: still used, refreshed. requestedNs is Long.MIN_VALUE until the first refresh (resolve() resets
+            // it), which a subtraction would overflow: requests == 0 says "none yet", as for an unresolved entry.
             if (nowNs - table.confirmedNs(slot) > ARP_REACHABLE_NS
-                && nowNs - table.requestedNs(slot) > ARP_RETRY_NS) {
-                sendRequest(nextHop); // stale: still used, refreshed
+                && (table.requests(slot) == 0 || nowNs - table.requestedNs(slot) > ARP_RETRY_NS)) {
+                sendRequest(nextHop);
                 table.markRequested(slot, nowNs);
             }
             return;

@@ -135,6 +135,33 @@ class ArpResolverTest {
     }
 
     @Test
+    @DisplayName("RFC 1122 §2.3.2.1: a stale entry is still used and refreshed; one twice as old is forgotten")
+    void staleEntryRefreshedThenForgotten() {
+        l.arp.learn(PEER_IP, PEER_MAC, true, nowNs);
+        nowNs += ArpResolver.ARP_REACHABLE_NS + 1;
+        send(PEER_IP, 1);
+        assertEquals(2, l.flush(), "the frame and a fresh request");
+        assertEquals(PEER_MAC, mac(ByteBuffer.wrap(l.io.sent()), 0));
+        expectRequest(PEER_IP);
+        send(PEER_IP, 2);
+        assertEquals(1, l.flush(), "one refresh per second at most");
+        l.discardSent();
+        nowNs += ArpResolver.ARP_RETRY_NS + 1;
+        send(PEER_IP, 3);
+        assertEquals(2, l.flush(), "unanswered: asked again a second later");
+        l.discardSent();
+        l.receive(arp(2, PEER_MAC, PEER_IP, OUR_MAC, OUR_IP, OUR_MAC));
+        l.arp.onArp(42, nowNs); // the answer confirms the entry
+        send(PEER_IP, 4);
+        assertEquals(1, l.flush(), "fresh again: no request");
+        l.discardSent();
+        nowNs += 2 * ArpResolver.ARP_REACHABLE_NS + 1;
+        l.arp.sweep(nowNs);
+        assertEquals(-1, l.arp.table().find(PEER_IP), "unused and unconfirmed for twice the reachable time");
+        assertEquals(0, l.counter("arp.entries"));
+    }
+
+    @Test
     @DisplayName("poll() sweeps once per ARP_SWEEP_NS: a retry falling due between sweeps waits for the next")
     void pollSweepsPeriodically() {
         final long t0 = nowNs;
