@@ -363,7 +363,7 @@ class NetAgentTest {
         int sent = 0;
         while (agent.sendEchoRequest(PEER_IP, 1, sent, 8)) {
             sent++;
-            assertTrue(sent <= NetAgent.STASH, "only what the stash held goes out");
+            assertTrue(sent <= TxQueue.STASH, "only what the stash held goes out");
         }
         assertEquals(1, counter("drop.mbuf_exhausted"));
         io.exhausted = false;

@@ -26,6 +26,8 @@ final class LoadCommand {
           --warmup S runs the load S seconds before the measured duration and leaves them out of the report.
           Prints a progress line every second on stderr, then requests/s, bytes/s and latency percentiles
           (p50, p90, p99, p99.9, max); --json prints the report as JSON. Exits 1 if any request failed.
+          If every connection's first attempt is refused and none is ever accepted (nothing listens on the
+          port), stops at once with "connection refused by A:P" and exits 1.
           Poll threads are pinned to the first CPUs (--cpus), serve's to the last, so both fit on one machine.
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
         """;
@@ -107,7 +109,9 @@ final class LoadCommand {
                 }
             }
             if (warmup > 0) {
-                sleepUntil(System.nanoTime() + warmup * 1_000_000_000L);
+                if (!runUntil(System.nanoTime() + warmup * 1_000_000_000L, generators, connections)) {
+                    return refused(generators, target, err);
+                }
                 err.printf("load: warm-up of %d s done (%d requests), measuring%n", warmup,
                     LoadReport.sum(generators, LoadReport.REQUESTS));
                 for (LoadGenerator g : generators) {
@@ -118,27 +122,56 @@ final class LoadCommand {
             final LoadReport report = new LoadReport(appName, target, connections, rate, size);
             long lastRequests = 0;
             for (int second = 1; second <= duration; second++) {
-                sleepUntil(startNs + second * 1_000_000_000L);
+                if (!runUntil(startNs + second * 1_000_000_000L, generators, connections)) {
+                    return refused(generators, target, err);
+                }
                 final long done = LoadReport.sum(generators, LoadReport.REQUESTS);
                 err.printf("load: %3d s  %10d requests  %9.0f req/s  %d errors%n", second, done,
                     (double) (done - lastRequests), LoadReport.sum(generators, LoadReport.ERRORS));
                 lastRequests = done;
             }
             final long elapsedNs = System.nanoTime() - startNs;
-            for (LoadGenerator g : generators) {
-                g.stop();
-            }
-            final long stopDeadline = System.nanoTime() + 5_000_000_000L;
-            for (LoadGenerator g : generators) {
-                while (!g.stopped() && System.nanoTime() < stopDeadline) {
-                    Thread.onSpinWait();
-                }
-            }
+            stopAll(generators);
             strait.dataplane().close(); // joins the core threads: their histograms are safe to read after this
             report.collect(generators, elapsedNs);
             out.println(a.has("--json") ? report.json() : report.text());
             return report.failed() ? 1 : 0;
         }
+    }
+
+    /** Asks every generator to close its connections and waits for them (5 s at most). */
+    private static void stopAll(LoadGenerator[] generators) {
+        for (LoadGenerator g : generators) {
+            g.stop();
+        }
+        final long stopDeadline = System.nanoTime() + 5_000_000_000L;
+        for (LoadGenerator g : generators) {
+            while (!g.stopped() && System.nanoTime() < stopDeadline) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** Nothing listens at the target: one line instead of a count of refusals, and a failed exit. */
+    private static int refused(LoadGenerator[] generators, String target, PrintStream err) {
+        stopAll(generators);
+        err.println("strait load: connection refused by " + target);
+        return 1;
+    }
+
+    /**
+     * Sleeps until {@code deadlineNs}, looking every 20 ms whether the target refuses outright
+     * ({@link LoadReport#refusedOutright}); false as soon as it does.
+     */
+    private static boolean runUntil(long deadlineNs, LoadGenerator[] generators, int connections) {
+        while (!LoadReport.refusedOutright(generators, connections)) {
+            final long left = deadlineNs - System.nanoTime();
+            if (left <= 0) {
+                return true;
+            }
+            sleepUntil(System.nanoTime() + Math.min(left, 20_000_000L));
+        }
+        return false;
     }
 
     private static int[] firstCpus(int n) {

@@ -64,10 +64,16 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
     final AtomicLong bytesOut = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
     final AtomicLong connectFailures = new AtomicLong();
+    /** Active opens that completed the handshake. */
+    final AtomicLong opened = new AtomicLong();
+    /** Active opens the target refused (RST in SYN_SENT: nothing listening on the port). */
+    final AtomicLong refused = new AtomicLong();
     private long requestsPlain;
     private long bytesInPlain;
     private long bytesOutPlain;
     private long errorsPlain;
+    private long openedPlain;
+    private long refusedPlain;
     private volatile boolean resetRequested;
     private volatile boolean stopping;
     private volatile boolean stopped;
@@ -199,6 +205,8 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
     @Override
     public void onOpen(Connection c) {
         opening--;
+        openedPlain++;
+        opened.lazySet(openedPlain);
         final int s = c.slot();
         handleOf[s] = c.handle();
         active[activeCount++] = s;
@@ -368,6 +376,10 @@ public final class LoadGenerator implements ConnectionHandler, StraitCore.Task {
         }
         if (!wasActive) {
             opening--; // an active open that never completed
+            if (reason == CloseReason.REFUSED) {
+                refusedPlain++;
+                refused.lazySet(refusedPlain);
+            }
         }
         // A server may close an idle connection (HTTP/1.0, Connection: close): not an error; a new one is opened.
         if (!stopping && (awaiting[s] || !wasActive || reason == CloseReason.TIMEOUT)) {

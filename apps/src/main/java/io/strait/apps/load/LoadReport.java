@@ -41,6 +41,27 @@ public final class LoadReport {
         return total;
     }
 
+    /**
+     * True when the target refuses outright (any thread, live): at least {@code connections} active opens were
+     * refused, so each connection's first attempt was, and none was ever accepted. Nothing listens there; counting
+     * further refusals as errors would only hide that.
+     */
+    public static boolean refusedOutright(LoadGenerator[] generators, int connections) {
+        long refused = 0;
+        for (LoadGenerator g : generators) {
+            refused += g == null ? 0 : g.refused.get();
+        }
+        long opened = 0; // read after the refusals: both only grow, so "none opened" holds for the refusals seen
+        for (LoadGenerator g : generators) {
+            opened += g == null ? 0 : g.opened.get();
+        }
+        return refusedOutright(refused, opened, connections);
+    }
+
+    static boolean refusedOutright(long refused, long opened, int connections) {
+        return opened == 0 && refused >= Math.max(1, connections);
+    }
+
     /** After the cores stopped. */
     public void collect(LoadGenerator[] generators, long elapsedNs) {
         for (LoadGenerator g : generators) {
