@@ -128,7 +128,19 @@ public final class NettyHttpServer {
             System.out.println("READY NettyHttpServer listening on " + server.localAddress()
                 + (straitDev == null ? " (epoll)" : " (strait " + straitDev + ")"));
             System.out.flush();
+            // Heap allocated by the event loop thread per request answered: the transport's share shows as the
+            // difference between epoll and Strait under the same pipeline (Netty's pooled buffers are not counted).
+            final long loopThread = group.next().submit(() -> Thread.currentThread().threadId()).get();
+            final com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            final long allocatedAtReady = threads.getThreadAllocatedBytes(loopThread);
+            final long requestsAtReady = group.next().submit(() -> requests).get();
             stop.await();
+            final long allocated = threads.getThreadAllocatedBytes(loopThread) - allocatedAtReady;
+            final long served = group.next().submit(() -> requests).get() - requestsAtReady;
+            System.out.println("NettyHttpServer allocation: " + allocated + " B on the event loop for " + served
+                + " requests = " + (served == 0 ? "n/a" : String.format("%.1f", (double) allocated / served))
+                + " B/request");
             server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
