@@ -306,6 +306,23 @@ public final class Strait implements AutoCloseable {
         connect(ipv4(remote.getAddress()), remote.getPort(), handler);
     }
 
+    /**
+     * {@link #connect(java.net.InetSocketAddress, ConnectionHandler)} that gives up after {@code timeout}: the
+     * handler sees onClose with {@code CloseReason.TIMEOUT}. When no source port or slot is free it sees onClose
+     * with {@code REFUSED} at once. Any thread.
+     */
+    public void connect(java.net.InetSocketAddress remote, ConnectionHandler handler, java.time.Duration timeout) {
+        final int ip = ipv4(remote.getAddress());
+        checkPort(remote.getPort());
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        final StraitCore core = cores[Math.floorMod(nextCore.getAndIncrement(), cores.length)];
+        submit(core, () -> {
+            if (core.connect(remote, handler, timeout) < 0) {
+                handler.onClose(core.connection(-1L), io.strait.tcp.CloseReason.REFUSED);
+            }
+        });
+    }
+
     /** The port number check at the API edge: 1..65535, never silently truncated to 16 bits. */
     static void checkPort(int port) {
         if (port < 1 || port > 65535) {

@@ -50,6 +50,9 @@ public final class StraitCore {
         }
     };
     private ErrorHandler errorHandler = ErrorHandler.PRINT;
+    private final CoreTimers timers = new CoreTimers(e -> errorHandler.onError(this, e));
+    /** Active opens given up by their connect timeout: their onClose says TIMEOUT, not LOCAL_ABORT. */
+    private final org.agrona.collections.LongHashSet timedOut = new org.agrona.collections.LongHashSet();
     private final ManyToOneConcurrentArrayQueue<Runnable> commands =
         new ManyToOneConcurrentArrayQueue<>(COMMAND_QUEUE);
     private Task[] tasks = new Task[0];
@@ -164,6 +167,41 @@ public final class StraitCore {
     }
 
     /**
+     * {@link #connect(java.net.InetSocketAddress, ConnectionHandler)} that gives up after {@code timeout} when the
+     * handshake has not completed (a silent host or an unanswered ARP otherwise takes the SYN retries, about two
+     * minutes): the handler then sees {@code onClose(..., CloseReason.TIMEOUT)}. Core thread only.
+     */
+    public long connect(java.net.InetSocketAddress remote, ConnectionHandler handler, java.time.Duration timeout) {
+        final long handle = connect(remote, handler);
+        if (handle >= 0) {
+            schedule(timeout.toNanos(), () -> {
+                final int st = engine.state(handle);
+                if (st == io.strait.tcp.TcpState.SYN_SENT || st == io.strait.tcp.TcpState.SYN_RECEIVED) {
+                    timedOut.add(handle);
+                    engine.abort(handle);
+                }
+            });
+        }
+        return handle;
+    }
+
+    /**
+     * Runs {@code action} on this core's thread once {@code delayNs} has passed (within about a millisecond).
+     * Core thread only; {@link #execute} it from elsewhere.
+     *
+     * @return an id for {@link #cancel(long)}
+     */
+    public long schedule(long delayNs, Runnable action) {
+        final long now = agent.nowNs();
+        return timers.schedule(now + Math.max(0, delayNs), now, java.util.Objects.requireNonNull(action));
+    }
+
+    /** Cancels a timer of {@link #schedule}; false when it already ran or was cancelled. Core thread only. */
+    public boolean cancel(long timerId) {
+        return timers.cancel(timerId);
+    }
+
+    /**
      * A flyweight for a handle of this core, for work outside a callback (core thread only). It is not the one
      * callbacks receive, so using it inside a callback does not retarget the callback's {@link Connection}; it is
      * re-pointed by the next call of this method.
@@ -208,8 +246,10 @@ public final class StraitCore {
 
             @Override
             public void onClose(long handle, int reason) {
+                final int why = reason == io.strait.tcp.CloseReason.LOCAL_ABORT && timedOut.remove(handle)
+                    ? io.strait.tcp.CloseReason.TIMEOUT : reason;
                 try {
-                    h.onClose(c.of(handle), reason);
+                    h.onClose(c.of(handle), why);
                 } finally {
                     final int slot = TcpEngine.slot(handle);
                     if (attachedTo[slot] == handle) {
@@ -242,6 +282,7 @@ public final class StraitCore {
                 errorHandler.onError(this, e);
             }
         }
+        work += timers.poll(nowNs);
         return work + engine.poll(nowNs, out);
     }
 }
