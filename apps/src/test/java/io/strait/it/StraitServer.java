@@ -29,7 +29,12 @@ public final class StraitServer implements AutoCloseable {
     }
 
     public static StraitServer start(String... args) {
-        final List<String> argv = new ArrayList<>();
+        return startWith(List.of(), args);
+    }
+
+    /** {@link #start} under a command prefix (for example {@code taskset -c 1}). */
+    public static StraitServer startWith(List<String> prefix, String... args) {
+        final List<String> argv = new ArrayList<>(prefix);
         argv.add(Cmd.ROOT.resolve("setup/strait").toString());
         argv.add("serve");
         argv.addAll(List.of(args));

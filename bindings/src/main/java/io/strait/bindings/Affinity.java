@@ -61,7 +61,36 @@ public final class Affinity {
         return sb.toString();
     }
 
+    private static final MethodHandle GETTID = Linker.nativeLinker().downcallHandle(
+        Linker.nativeLinker().defaultLookup().find("gettid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+
     private Affinity() {
+    }
+
+    /** The kernel's id of the calling thread (gettid), -1 if unknown. */
+    public static int currentTid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** Confines thread {@code tid} of this process to {@code cpus}; false if the kernel refuses (or it is gone). */
+    public static boolean setThreadAffinity(int tid, int[] cpus) {
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment mask = arena.allocate(128);
+            for (int cpu : cpus) {
+                if (cpu >= 0 && cpu < 1024) {
+                    final long at = cpu / 8;
+                    mask.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at,
+                        (byte) (mask.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) | (1 << (cpu % 8))));
+                }
+            }
+            return (int) SET_AFFINITY.invokeExact(tid, 128L, mask) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
     }
 
     /** Pins the calling thread to {@code cpu}; returns false (and leaves the thread unpinned) if the kernel refuses. */

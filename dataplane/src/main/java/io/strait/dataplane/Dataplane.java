@@ -43,10 +43,14 @@ public final class Dataplane implements AutoCloseable {
     private final AgentInvoker[] invokers;
     private boolean closed;
 
-    private Dataplane(DataplaneConfig config, AddressLock lock, int port, Dpdk.PortInfo info, int caps,
-                      long[] pools, NetAgent[] agents) {
+    private final CpuLocks cpuLocks;
+    private JvmPauses jvmPauses;
+
+    private Dataplane(DataplaneConfig config, AddressLock lock, CpuLocks cpuLocks, int port, Dpdk.PortInfo info,
+                      int caps, long[] pools, NetAgent[] agents) {
         this.config = config;
         this.addressLock = lock;
+        this.cpuLocks = cpuLocks;
         this.port = port;
         this.info = info;
         this.enabledCaps = caps;
@@ -111,6 +115,13 @@ public final class Dataplane implements AutoCloseable {
     public static Dataplane open(DataplaneConfig c, CountersFile counters, Consumer<NetAgent> perCore) {
         preflight(c);
         final AddressLock lock = AddressLock.acquire(c.ip);
+        final CpuLocks cpuLocks;
+        try {
+            cpuLocks = CpuLocks.acquire(ALLOWED_CPUS, c.cpus, c.cores);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
         final EalRuntimeDirs runtimeDirs = EalRuntimeDirs.forCurrentUser();
         runtimeDirs.removeStale(); // left by Strait processes that were killed or crashed
         // A second open in a process whose EAL runs fails in ealInit: its cleanup must not touch the running EAL.
@@ -155,9 +166,12 @@ public final class Dataplane implements AutoCloseable {
                     perCore.accept(agents[q]);
                 }
             }
-            return new Dataplane(c, lock, port, info, caps, pools, agents);
+            final Dataplane dp = new Dataplane(c, lock, cpuLocks, port, info, caps, pools, agents);
+            dp.jvmPauses = new JvmPauses(counters.manager());
+            return dp;
         } catch (RuntimeException e) {
             lock.close();
+            cpuLocks.close();
             if (ealOurs) {
                 Dpdk.ealCleanup();
                 runtimeDirs.removeOwn();
@@ -218,7 +232,20 @@ public final class Dataplane implements AutoCloseable {
     public String describe() {
         return "dev " + config.deviceName() + " (" + info.driver() + ") mac " + Ethernet.macToString(info.mac())
             + " ip " + Ipv4.toString(config.ip) + "/" + config.prefixLength + " cores " + agents.length
-            + " offloads 0x" + Integer.toHexString(enabledCaps);
+            + " offloads 0x" + Integer.toHexString(enabledCaps) + " poll_cpus " + pollCpus();
+    }
+
+    /** Where the threads run, for the READY line: the poll CPUs, and the CPUs of every other JVM thread. */
+    public String placement() {
+        return "poll_cpus " + pollCpus() + " other_threads_cpus " + otherThreadCpus.replace(' ', '_');
+    }
+
+    private String pollCpus() {
+        final int[] cpus = new int[agents.length];
+        for (int q = 0; q < cpus.length; q++) {
+            cpus[q] = cpuOf(q);
+        }
+        return Affinity.cpuList(cpus);
     }
 
     private IdleStrategy idleStrategy() {
@@ -234,9 +261,70 @@ public final class Dataplane implements AutoCloseable {
 
     /** The CPU core {@code q}'s poll thread runs on: {@code cpus(...)}, else the last N of the process's mask. */
     public int cpuOf(int q) {
-        final int[] allowed = ALLOWED_CPUS;
-        return config.cpus != null && q < config.cpus.length ? config.cpus[q]
-            : allowed[Math.max(0, allowed.length - agents.length + q)];
+        return cpuLocks.cpu(q);
+    }
+
+    /** Kernel thread ids of the poll threads, recorded as each pins itself (0 until then). */
+    private final int[] pollTids = new int[64];
+    private final java.util.concurrent.atomic.AtomicInteger pinned = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile String otherThreadCpus = "all of the process's";
+    private volatile boolean confined;
+
+    /** After the poll threads stop: the process's threads get its whole mask back (an embedding JVM lives on). */
+    private void releaseOtherThreads() {
+        if (!confined) {
+            return;
+        }
+        confined = false;
+        try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(
+                java.nio.file.Path.of("/proc/self/task"))) {
+            tasks.forEach(t -> Affinity.setThreadAffinity(Integer.parseInt(t.getFileName().toString()),
+                ALLOWED_CPUS));
+        } catch (java.io.IOException | RuntimeException e) {
+            // threads stay where they are: correct, only narrower
+        }
+    }
+
+    /** Called on a poll thread once it is pinned: when all are, the JVM's other threads leave their CPUs. */
+    private void pollThreadPinned(int core) {
+        pollTids[core] = Affinity.currentTid();
+        if (pinned.incrementAndGet() == agents.length) {
+            confineOtherThreads();
+        }
+    }
+
+    /**
+     * Moves every thread of the process but the poll threads (compiler, GC, service threads, the main thread, and
+     * through it the threads it starts later) off the poll CPUs, when the process's mask has CPUs left over: a poll
+     * thread is then never time-sliced against its own JVM. With no CPU left over nothing moves.
+     */
+    private void confineOtherThreads() {
+        final java.util.Set<Integer> poll = new java.util.HashSet<>();
+        for (int q = 0; q < agents.length; q++) {
+            poll.add(cpuOf(q));
+        }
+        final int[] others = java.util.Arrays.stream(ALLOWED_CPUS).filter(c -> !poll.contains(c)).toArray();
+        if (others.length == 0) {
+            otherThreadCpus = "shared with the poll threads (no CPU left in the mask)";
+            return;
+        }
+        final java.util.Set<Integer> pollThreads = new java.util.HashSet<>();
+        for (int q = 0; q < agents.length; q++) {
+            pollThreads.add(pollTids[q]);
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(
+                java.nio.file.Path.of("/proc/self/task"))) {
+            tasks.forEach(t -> {
+                final int tid = Integer.parseInt(t.getFileName().toString());
+                if (!pollThreads.contains(tid)) {
+                    Affinity.setThreadAffinity(tid, others);
+                }
+            });
+            otherThreadCpus = Affinity.cpuList(others);
+            confined = true;
+        } catch (java.io.IOException | RuntimeException e) {
+            otherThreadCpus = "not confined (" + e.getMessage() + ")";
+        }
     }
 
     /** Runs each core's loop on its own thread, pinned to its CPU, registered with the EAL. */
@@ -244,8 +332,9 @@ public final class Dataplane implements AutoCloseable {
         for (int q = 0; q < agents.length; q++) {
             // Default: the last N CPUs of the process's affinity mask, never a CPU outside it.
             final int cpu = cpuOf(q);
+            final int core = q;
             final AgentRunner runner = new AgentRunner(idleStrategy(), Throwable::printStackTrace, null,
-                new PinnedAgent(agents[q], cpu));
+                new PinnedAgent(agents[q], cpu, () -> pollThreadPinned(core)));
             runners.add(runner);
             AgentRunner.startOnThread(runner);
         }
@@ -264,6 +353,7 @@ public final class Dataplane implements AutoCloseable {
         if (invokers[core] == null) {
             if (pin) {
                 Affinity.pinCurrentThread(cpuOf(core));
+                pollThreadPinned(core);
             }
             Dpdk.registerThread();
             invokers[core] = new AgentInvoker(Throwable::printStackTrace, null, agents[core]);
@@ -304,13 +394,19 @@ public final class Dataplane implements AutoCloseable {
         // DPDK leaves its runtime folder behind, rte_eal_cleanup included: ours goes with the EAL.
         EalRuntimeDirs.forCurrentUser().removeOwn();
         addressLock.close();
+        cpuLocks.close();
+        releaseOtherThreads();
+        if (jvmPauses != null) {
+            jvmPauses.close();
+        }
     }
 
     /** Pins its thread and registers it with the EAL before the wrapped agent starts. */
-    private record PinnedAgent(NetAgent agent, int cpu) implements org.agrona.concurrent.Agent {
+    private record PinnedAgent(NetAgent agent, int cpu, Runnable pinned) implements org.agrona.concurrent.Agent {
         @Override
         public void onStart() {
             Affinity.pinCurrentThread(cpu);
+            pinned.run();
             Dpdk.registerThread();
             agent.onStart();
         }

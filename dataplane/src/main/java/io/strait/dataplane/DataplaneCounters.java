@@ -62,8 +62,32 @@ public final class DataplaneCounters {
     public final AtomicCounter tcpSteered;
     public final AtomicCounter tcpSteerFull;
 
+    /** The hiccup recorder's figures (CycleRecorder), in ns, published once a second. */
+    public final AtomicCounter gapP50;
+    public final AtomicCounter gapP99;
+    public final AtomicCounter gapP999;
+    public final AtomicCounter gapMax;
+    public final AtomicCounter cycleP50;
+    public final AtomicCounter cycleP99;
+    public final AtomicCounter cycleP999;
+    public final AtomicCounter cycleMax;
+    public final AtomicCounter stalls;
+    public final AtomicCounter longCycles;
+    public final AtomicCounter longTx;
+
     public DataplaneCounters(CountersManager m, int core) {
         final String p = "core" + core + ".";
+        gapP50 = m.newCounter(p + "hiccup.gap_p50_ns");
+        gapP99 = m.newCounter(p + "hiccup.gap_p99_ns");
+        gapP999 = m.newCounter(p + "hiccup.gap_p999_ns");
+        gapMax = m.newCounter(p + "hiccup.gap_max_ns");
+        cycleP50 = m.newCounter(p + "hiccup.cycle_p50_ns");
+        cycleP99 = m.newCounter(p + "hiccup.cycle_p99_ns");
+        cycleP999 = m.newCounter(p + "hiccup.cycle_p999_ns");
+        cycleMax = m.newCounter(p + "hiccup.cycle_max_ns");
+        stalls = m.newCounter(p + "hiccup.stalls_over_1ms");
+        longCycles = m.newCounter(p + "hiccup.long_cycles_over_1ms");
+        longTx = m.newCounter(p + "hiccup.long_tx_over_100us");
         rxPackets = m.newCounter(p + "rx_packets");
         rxBytes = m.newCounter(p + "rx_bytes");
         txPackets = m.newCounter(p + "tx_packets");

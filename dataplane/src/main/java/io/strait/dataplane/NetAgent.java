@@ -47,6 +47,7 @@ public final class NetAgent implements Agent, SegmentSink {
     private final FrameIo io;
     private final NanoClock clock;
     private final DataplaneCounters c;
+    private final CycleRecorder cycles;
     private final long mac;
     private final int localIp;
     private TransportLayer transport;
@@ -86,6 +87,7 @@ public final class NetAgent implements Agent, SegmentSink {
         this.io = io;
         this.clock = clock;
         this.c = counters;
+        this.cycles = new CycleRecorder(counters);
         this.mac = io.mac();
         this.localIp = localIp;
         final int netmask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
@@ -199,7 +201,10 @@ public final class NetAgent implements Agent, SegmentSink {
             }
         }
         arp.poll(nowNs);
+        final long txStartNs = clock.nanoTime();
         work += tx.flush();
+        final long endNs = clock.nanoTime();
+        cycles.cycle(nowNs, endNs - txStartNs, endNs);
         if (termination != null) {
             final AgentTerminationException e = termination;
             termination = null;
@@ -225,6 +230,7 @@ public final class NetAgent implements Agent, SegmentSink {
 
     @Override
     public void onClose() {
+        cycles.publish();
         if (port != null) {
             // Frames other cores handed over and nobody will process: back to their pool.
             ipv4In.transport(null);

@@ -109,7 +109,8 @@ final class ServeCommand {
             // The embedding API, as any app: Strait runs the cores; each core gets its own server instance.
             try (Strait strait = Strait.builder().dataplane(settings).tcp(tcpConfig).counters(counters).start()) {
                 strait.listen(port, core -> app(app, core));
-                out.println("READY app=" + app + " port=" + port + " " + strait.dataplane().describe());
+                out.println("READY app=" + app + " port=" + port + " " + strait.dataplane().describe() + " "
+                    + strait.dataplane().placement());
                 out.flush();
                 try {
                     stop.await();

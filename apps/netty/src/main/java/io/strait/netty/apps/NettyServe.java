@@ -60,7 +60,7 @@ public final class NettyServe {
                 default -> throw new IllegalArgumentException("unknown Netty app " + app);
             }
             final Strait strait = group.strait();
-            out.println("READY app=" + app + " port=" + port + " transport=netty " + strait.dataplane().describe());
+            out.println("READY app=" + app + " port=" + port + " transport=netty " + strait.dataplane().describe() + " " + strait.dataplane().placement());
             out.flush();
             stop.await();
             out.println("stopping");
