@@ -19,7 +19,11 @@ final class StatCommand {
         usage: strait stat [--json] [--pid PID] [--watch SECONDS]
           Prints the counters of running Strait processes as 'name value' lines (--json: one JSON object per
           process): packets and bytes in and out, drops by reason, connections by state, retransmissions,
-          SYN cookies, timer-wheel load. Per-core counters (coreN.name) are also summed as name.
+          SYN cookies, timer-wheel load, and the hiccup recorder (coreN.hiccup.*: the gap between duty cycles
+          and each cycle's time, p50/p99/p99.9/max in ns, and counts of stalls, long cycles and long TX
+          flushes; jvm.*: safepoints and GC). Per-core counters (coreN.name) are also summed as name (the
+          hiccup percentiles as the worst core's). Then one '# hiccups' line per core and one '# JVM stops'
+          line sum them up.
           --watch N repeats every N seconds until interrupted.
         """;
 
@@ -70,7 +74,9 @@ final class StatCommand {
             if (label.startsWith("core")) {
                 final int dot = label.indexOf('.');
                 if (dot > 0) {
-                    totals.merge(label.substring(dot + 1), value, Long::sum);
+                    // Percentiles and maxima do not add up across cores: their "total" is the worst core's.
+                    totals.merge(label.substring(dot + 1), value,
+                        label.contains(".hiccup.") && !label.contains("_over_") ? Long::max : Long::sum);
                 }
             }
         });
@@ -97,5 +103,33 @@ final class StatCommand {
         for (Map.Entry<String, Long> e : values.entrySet()) {
             out.println(e.getKey() + " " + e.getValue());
         }
+        hiccups(values, out);
+    }
+
+    /**
+     * The hiccup recorder in one line per core: the gap between duty cycles and each cycle's time (p50, p99,
+     * p99.9, max), what it attributes (stalls between cycles, long cycles, long TX flushes) and the JVM's stops.
+     */
+    static void hiccups(Map<String, Long> values, PrintStream out) {
+        for (int core = 0; values.containsKey("core" + core + ".hiccup.gap_max_ns"); core++) {
+            final String p = "core" + core + ".hiccup.";
+            out.println("# hiccups core" + core + ": gap between cycles p50 " + us(values.get(p + "gap_p50_ns"))
+                + " p99 " + us(values.get(p + "gap_p99_ns")) + " p99.9 " + us(values.get(p + "gap_p999_ns"))
+                + " max " + us(values.get(p + "gap_max_ns")) + "; cycle p50 " + us(values.get(p + "cycle_p50_ns"))
+                + " p99 " + us(values.get(p + "cycle_p99_ns")) + " p99.9 " + us(values.get(p + "cycle_p999_ns"))
+                + " max " + us(values.get(p + "cycle_max_ns")) + "; stalls > 1 ms between cycles (preemption, "
+                + "safepoint, GC, app tasks) " + values.get(p + "stalls_over_1ms") + ", cycles > 1 ms (a long "
+                + "handler or timer burst) " + values.get(p + "long_cycles_over_1ms") + ", TX flushes > 100 us "
+                + values.get(p + "long_tx_over_100us"));
+        }
+        if (values.containsKey("jvm.gc_collections")) {
+            out.println("# JVM stops: " + values.get("jvm.safepoints") + " safepoints, "
+                + values.get("jvm.safepoint_ms") + " ms held; " + values.get("jvm.gc_collections") + " GCs, "
+                + values.get("jvm.gc_ms") + " ms");
+        }
+    }
+
+    private static String us(Long ns) {
+        return ns == null ? "n/a" : String.format("%.1f us", ns / 1000.0);
     }
 }
