@@ -20,14 +20,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 11, section 3: the embedding API in this JVM against the Linux peer: clear errors at the edge, attachments,
- * timers on the core, a connect timeout, and close() ending connections with FIN and onClose.
+ * timers on the core, a connect timeout, and close() ending connections with FIN and onClose. One Strait for the
+ * whole class: DPDK 22.11's EAL initialises once per process (the README says so).
  */
 class EmbeddingApiIT {
     @Test
-    void mistakesAtTheEdgeAreClearErrors() {
+    void edgeErrorsTimersAttachmentsConnectTimeoutAndAnOrderlyClose() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> Strait.builder().ip("198.19.1.2"),
             "an address without its prefix is refused, not silently /24");
-        try (Strait strait = Strait.builder().dev("net_af_packet0,iface=strait0").ip("198.18.0.2/24").start()) {
+        final CompletableFuture<Long> timerFired = new CompletableFuture<>();
+        final CompletableFuture<Integer> timeoutReason = new CompletableFuture<>();
+        final CompletableFuture<String> attachedAtClose = new CompletableFuture<>();
+        final CountDownLatch opened = new CountDownLatch(1);
+        final Strait strait = Strait.builder().dev("net_af_packet0,iface=strait0").ip("198.18.0.2/24").start();
+        try {
             final ConnectionHandler h = new Nothing();
             assertThrows(IllegalArgumentException.class, () -> strait.listen(70000, h), "70000 is not a port");
             strait.listen(7300, h);
@@ -35,17 +41,7 @@ class EmbeddingApiIT {
             assertTrue(twice.getMessage().contains("already listening on port 7300"), twice.getMessage());
             assertThrows(IllegalArgumentException.class,
                 () -> strait.listen(new InetSocketAddress("198.18.0.9", 7301), h), "not our address");
-        }
-    }
 
-    @Test
-    void timersAttachmentsConnectTimeoutAndAnOrderlyClose() throws Exception {
-        final CompletableFuture<Long> timerFired = new CompletableFuture<>();
-        final CompletableFuture<Integer> timeoutReason = new CompletableFuture<>();
-        final CompletableFuture<String> attachedAtClose = new CompletableFuture<>();
-        final CountDownLatch opened = new CountDownLatch(1);
-        final Strait strait = Strait.builder().dev("net_af_packet0,iface=strait0").ip("198.18.0.2/24").start();
-        try {
             strait.listen(7302, new Nothing() {
                 @Override
                 public void onOpen(Connection c) {

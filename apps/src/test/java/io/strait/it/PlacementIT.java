@@ -71,7 +71,7 @@ class PlacementIT {
                     "net_af_packet1,iface=strait2", "--ip", "198.18.1.2/24")) {
                 assertTrue(second.readyLine().contains("poll_cpus 0 "), "the next free CPU: " + second.readyLine());
                 final Cmd.Result third = Cmd.strait(120, "serve", "--app", "echo", "--dev",
-                    "net_tap0,iface=straittap9", "--ip", "198.19.250.2/24", "--cpus", "1");
+                    "net_af_packet2,iface=strait0", "--ip", "198.19.250.2/24", "--cpus", "1");
                 assertTrue(third.exit() != 0, third.toString());
                 assertTrue(third.err().contains("CPU 1 already runs a poll thread of another Strait process (pid "
                     + first.pid() + ")"), third.toString());

@@ -44,6 +44,8 @@ public final class Dataplane implements AutoCloseable {
     private boolean closed;
 
     private final CpuLocks cpuLocks;
+    /** rte_eal_cleanup ran in this process: DPDK 22.11 cannot initialise the EAL again. */
+    private static volatile boolean ealCleanedUp;
     private JvmPauses jvmPauses;
 
     private Dataplane(DataplaneConfig config, AddressLock lock, CpuLocks cpuLocks, int port, Dpdk.PortInfo info,
@@ -114,6 +116,10 @@ public final class Dataplane implements AutoCloseable {
      */
     public static Dataplane open(DataplaneConfig c, CountersFile counters, Consumer<NetAgent> perCore) {
         preflight(c);
+        if (ealCleanedUp) {
+            throw new IllegalStateException("DPDK 22.11 initialises its EAL once per process, and this process already "
+                + "ran a Strait and closed it: start a new process, or keep one Strait open for the process's life");
+        }
         final AddressLock lock = AddressLock.acquire(c.ip);
         final CpuLocks cpuLocks;
         try {
@@ -391,6 +397,7 @@ public final class Dataplane implements AutoCloseable {
             Dpdk.mempoolFree(pool);
         }
         Dpdk.ealCleanup();
+        ealCleanedUp = true;
         // DPDK leaves its runtime folder behind, rte_eal_cleanup included: ours goes with the EAL.
         EalRuntimeDirs.forCurrentUser().removeOwn();
         addressLock.close();
