@@ -132,8 +132,11 @@ public final class Dataplane implements AutoCloseable {
         runtimeDirs.removeStale(); // left by Strait processes that were killed or crashed
         // A second open in a process whose EAL runs fails in ealInit: its cleanup must not touch the running EAL.
         final boolean ealOurs = !Dpdk.ealInitialized();
+        final StartupTrace trace = new StartupTrace();
         try {
+            trace.mark("locks and preflight");
             Dpdk.ealInit(ealArguments(c));
+            trace.mark("EAL init");
             final int port = Dpdk.portByName(c.deviceName());
             if (port < 0) {
                 throw new DpdkException("DPDK created no port named " + c.deviceName() + " from --dev " + c.dev
@@ -151,9 +154,11 @@ public final class Dataplane implements AutoCloseable {
                 pools[q] = Dpdk.mempoolCreate("strait_rx" + q, c.mbufsPerQueue, c.mbufCache,
                     2048 + 128, -1);
             }
+            trace.mark("mempools");
             final int want = c.offloads ? FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM
                 | FrameIo.CAP_TX_IP_CKSUM : 0;
             final int caps = Dpdk.portStart(port, c.cores, c.rxDescriptors, c.txDescriptors, pools, want);
+            trace.mark("port start");
             final NetAgent[] agents = new NetAgent[c.cores];
             final Steering steering = steering(c.cores, port, caps, info);
             for (int q = 0; q < c.cores; q++) {
@@ -165,15 +170,20 @@ public final class Dataplane implements AutoCloseable {
                 if (c.pcap != null) {
                     io = new PcapFrameIo(io, Path.of(q == 0 ? c.pcap : c.pcap + "." + q));
                 }
+                trace.mark("frame I/O " + q);
                 agents[q] = new NetAgent("strait-core" + q, io, new SystemNanoClock(),
                     new DataplaneCounters(counters.manager(), q), c.ip, c.prefixLength, c.gateway, c.arpCapacity);
                 agents[q].steering(steering, q);
+                trace.mark("agent " + q);
                 if (perCore != null) {
                     perCore.accept(agents[q]);
                 }
             }
+            trace.mark("agents and engines");
             final Dataplane dp = new Dataplane(c, lock, cpuLocks, port, info, caps, pools, agents);
             dp.jvmPauses = new JvmPauses(counters.manager());
+            trace.mark("JVM pause sampler");
+            trace.print();
             return dp;
         } catch (RuntimeException e) {
             lock.close();
@@ -238,7 +248,7 @@ public final class Dataplane implements AutoCloseable {
     public String describe() {
         return "dev " + config.deviceName() + " (" + info.driver() + ") mac " + Ethernet.macToString(info.mac())
             + " ip " + Ipv4.toString(config.ip) + "/" + config.prefixLength + " cores " + agents.length
-            + " offloads 0x" + Integer.toHexString(enabledCaps) + " poll_cpus " + pollCpus();
+            + " offloads 0x" + Integer.toHexString(enabledCaps);
     }
 
     /** Where the threads run, for the READY line: the poll CPUs, and the CPUs of every other JVM thread. */

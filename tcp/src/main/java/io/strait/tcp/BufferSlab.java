@@ -2,8 +2,6 @@ package io.strait.tcp;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteBuffer;
-
 /**
  * One preallocated off-heap slab per engine in two chunk classes: one small chunk per connection (send ring,
  * receive ring, transmit record), and a bounded pool of large chunks that connections whose bandwidth-delay product
@@ -32,7 +30,7 @@ public final class BufferSlab {
             throw new IllegalArgumentException("slab of " + total + " bytes exceeds 2 GiB: lower maxConnections, "
                 + "the buffer sizes or the large-buffer budget");
         }
-        this.buffer = new UnsafeBuffer(ByteBuffer.allocateDirect((int) total));
+        this.buffer = ZeroPages.allocate(this, (int) total); // lazily zeroed pages: no memset of the whole slab
         this.chunkBytes = chunkBytes;
         this.free = new int[chunks];
         for (int i = 0; i < chunks; i++) {
