@@ -56,6 +56,12 @@ public final class DataplaneCounters {
     public final AtomicCounter dropIcmpChecksum;
     public final AtomicCounter dropIcmpTruncated;
     public final AtomicCounter dropIcmpType;
+    /** ICMP errors quoting a TCP segment of ours, handed to the transport (which checks them further). */
+    public final AtomicCounter icmpErrorsToTransport;
+    public final AtomicCounter dropIcmpErrorTruncated;
+    public final AtomicCounter dropIcmpErrorMalformed;
+    public final AtomicCounter dropIcmpErrorNotTcp;
+    public final AtomicCounter dropIcmpErrorNotOurs;
 
     public final AtomicCounter tcpSegmentsIn;
     public final AtomicCounter tcpSegmentsOut;
@@ -134,6 +140,11 @@ public final class DataplaneCounters {
         dropIcmpChecksum = m.newCounter(p + "drop.icmp_checksum");
         dropIcmpTruncated = m.newCounter(p + "drop.icmp_truncated");
         dropIcmpType = m.newCounter(p + "drop.icmp_type_unhandled");
+        icmpErrorsToTransport = m.newCounter(p + "icmp.errors_to_transport");
+        dropIcmpErrorTruncated = m.newCounter(p + "drop.icmp_error_truncated");
+        dropIcmpErrorMalformed = m.newCounter(p + "drop.icmp_error_malformed");
+        dropIcmpErrorNotTcp = m.newCounter(p + "drop.icmp_error_not_tcp");
+        dropIcmpErrorNotOurs = m.newCounter(p + "drop.icmp_error_not_ours");
 
         tcpSegmentsIn = m.newCounter(p + "tcp.segments_to_engine");
         tcpSegmentsOut = m.newCounter(p + "tcp.segments_from_engine");

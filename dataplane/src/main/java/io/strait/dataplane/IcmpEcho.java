@@ -13,7 +13,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
 /**
  * ICMP echo of one core (RFC 792, RFC 1122 §3.2.2.6): a request is answered in place in the received buffer,
  * a reply goes to the {@link IcmpListener}, and echo requests of our own ({@code strait ping}) are built here.
- * Other ICMP types are counted and dropped.
+ * Errors for TCP (destination unreachable, time exceeded) go to {@link IcmpErrorInput} before they reach this
+ * class; other ICMP types are counted and dropped.
  *
  * <p>Nothing here allocates. Called on the owning core's thread only.
  */

@@ -1,5 +1,6 @@
 package io.strait.dataplane;
 
+import io.strait.dataplane.wire.Icmp;
 import io.strait.dataplane.wire.Ipv4;
 import io.strait.tcp.SegmentSink;
 import io.strait.tcp.wire.Checksum;
@@ -13,7 +14,9 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
 /**
  * IPv4 input of one core (RFC 791 §3.2, RFC 1122 §3.2.1): each header field is validated once, a malformed or
  * misaddressed packet is dropped and counted by reason, and the rest is dispatched by protocol: TCP to the core's
- * {@link TransportLayer} (or to its owning core under software steering), ICMP to {@link IcmpEcho}.
+ * {@link TransportLayer} (or to its owning core under software steering), ICMP errors that quote a TCP segment of
+ * ours to the transport through {@link IcmpErrorInput} (handed to the core owning the quoted connection when there
+ * are several), other ICMP to {@link IcmpEcho}.
  *
  * <p>Nothing here allocates. Called on the owning core's thread only.
  */
@@ -25,11 +28,14 @@ final class Ipv4Input {
     /** The received frame being handled (shared with the agent, which points it at each frame). */
     private final UnsafeBuffer frame;
     private final IcmpEcho icmp;
+    private final IcmpErrorInput icmpErrors;
     /** What the transport writes its output to (the agent). */
     private final SegmentSink sink;
     private TransportLayer transport;
     /** Set when TCP segments may arrive on a core that does not own them; null otherwise. */
     private SteeringPort softwareSteering;
+    /** Set with several cores (software steering or the NIC's RSS): ICMP errors go to the quoted flow's core. */
+    private SteeringPort icmpSteering;
     private int steerTo;
 
     Ipv4Input(DataplaneCounters counters, int localIp, int netmask, int caps, UnsafeBuffer frame, IcmpEcho icmp,
@@ -40,6 +46,7 @@ final class Ipv4Input {
         this.rxL4ChecksumOffload = (caps & FrameIo.CAP_RX_TCP_CKSUM) != 0;
         this.frame = frame;
         this.icmp = icmp;
+        this.icmpErrors = new IcmpErrorInput(counters, localIp, frame);
         this.sink = sink;
     }
 
@@ -50,6 +57,14 @@ final class Ipv4Input {
     /** Software steering through {@code port}, or null for none (one core, or the NIC's RSS places flows). */
     void softwareSteering(SteeringPort port) {
         this.softwareSteering = port;
+    }
+
+    /**
+     * With several cores, {@code port} (null for one): an ICMP error lands on whichever core the NIC picked for
+     * the ICMP packet, so it is handed to the core that owns the connection it quotes.
+     */
+    void icmpSteering(SteeringPort port) {
+        this.icmpSteering = port;
     }
 
     /** The core a {@link NetAgent#VERDICT_STEER} verdict hands the frame to. */
@@ -131,6 +146,9 @@ final class Ipv4Input {
                 deliverTcp(l4, l4Length, srcIp, dstIp, flags, nowNs);
                 return VERDICT_FREE;
             case Ipv4.PROTO_ICMP:
+                if (l4Length >= Icmp.HEADER_LENGTH && IcmpErrorInput.isError(frame.getByte(l4 + Icmp.TYPE) & 0xFF)) {
+                    return onIcmpError(l4, l4Length, nowNs);
+                }
                 return icmp.onIcmp(l4, l4Length, ihl, srcIp, nowNs);
             default:
                 c.dropIpProtocol.incrementRelease();
@@ -139,8 +157,40 @@ final class Ipv4Input {
     }
 
     /**
+     * RFC 1122 §4.2.3.9: an ICMP destination unreachable or time exceeded: validated by {@link IcmpErrorInput}
+     * (drops counted there), then handed to the transport, or to the core owning the quoted connection.
+     */
+    private int onIcmpError(int l4, int l4Length, long nowNs) {
+        if (transport == null) {
+            c.dropIcmpType.incrementRelease(); // no TCP here: nobody to tell
+            return VERDICT_FREE;
+        }
+        if (!icmpErrors.parse(l4, l4Length)) {
+            return VERDICT_FREE;
+        }
+        final IcmpErrorInput e = icmpErrors;
+        if (icmpSteering != null) {
+            final int owner = icmpSteering.owner(e.quotedSrcIp, e.srcPort, e.quotedDstIp, e.dstPort);
+            if (owner != icmpSteering.core()) {
+                steerTo = owner;
+                return VERDICT_STEER;
+            }
+        }
+        deliverIcmpError(nowNs);
+        return VERDICT_FREE;
+    }
+
+    private void deliverIcmpError(long nowNs) {
+        final IcmpErrorInput e = icmpErrors;
+        c.icmpErrorsToTransport.incrementRelease();
+        transport.onIcmpError(e.type, e.code, e.mtu, e.quotedSrcIp, e.quotedDstIp, e.srcPort, e.dstPort, e.seq,
+            nowNs);
+    }
+
+    /**
      * A frame another core received and steered here: its Ethernet and IPv4 headers were validated there; its TCP
-     * segment goes to this core's transport as if received here (nowhere when none is attached).
+     * segment (or ICMP error about one of this core's connections) goes to this core's transport as if received
+     * here (nowhere when none is attached).
      */
     void onSteered(long addr, int frameLength, int flags, long nowNs) {
         if (transport == null) {
@@ -149,6 +199,12 @@ final class Ipv4Input {
         frame.wrap(addr, frameLength);
         final int ihl = (frame.getByte(IP_OFFSET + Ipv4.VERSION_IHL) & 0xF) * 4;
         final int totalLength = frame.getShort(IP_OFFSET + Ipv4.TOTAL_LENGTH, BIG_ENDIAN) & 0xFFFF;
+        if (frame.getByte(IP_OFFSET + Ipv4.PROTOCOL) == Ipv4.PROTO_ICMP) {
+            if (icmpErrors.parse(IP_OFFSET + ihl, totalLength - ihl)) { // parsed on the other core: cannot fail
+                deliverIcmpError(nowNs);
+            }
+            return;
+        }
         deliverTcp(IP_OFFSET + ihl, totalLength - ihl, frame.getInt(IP_OFFSET + Ipv4.SRC, BIG_ENDIAN),
             frame.getInt(IP_OFFSET + Ipv4.DST, BIG_ENDIAN), flags, nowNs);
     }

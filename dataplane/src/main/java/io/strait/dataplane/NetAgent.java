@@ -120,6 +120,7 @@ public final class NetAgent implements Agent, SegmentSink {
         this.port = steering.cores() > 1 ? new SteeringPort(steering, core, io, c, this, ipv4In, arp) : null;
         arp.port(port);
         ipv4In.softwareSteering(steering.softwareSteering() ? port : null);
+        ipv4In.icmpSteering(port);
     }
 
     /**

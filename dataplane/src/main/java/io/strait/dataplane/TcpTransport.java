@@ -23,6 +23,12 @@ public final class TcpTransport implements TransportLayer {
     }
 
     @Override
+    public void onIcmpError(int type, int code, int mtu, int quotedSrcIp, int quotedDstIp, int srcPort, int dstPort,
+                            int quotedSeq, long nowNs) {
+        engine.onIcmpError(type, code, mtu, quotedSrcIp, quotedDstIp, srcPort, dstPort, quotedSeq, nowNs);
+    }
+
+    @Override
     public int poll(long nowNs, SegmentSink out) {
         return engine.poll(nowNs, out);
     }

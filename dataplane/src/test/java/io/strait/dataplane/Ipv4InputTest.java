@@ -41,6 +41,14 @@ class Ipv4InputTest {
             lastSink = out;
         }
 
+        final List<long[]> icmpErrors = new ArrayList<>();
+
+        @Override
+        public void onIcmpError(int type, int code, int mtu, int quotedSrcIp, int quotedDstIp, int srcPort,
+                                int dstPort, int quotedSeq, long nowNs) {
+            icmpErrors.add(new long[] {type, code, mtu, quotedSrcIp, quotedDstIp, srcPort, dstPort, quotedSeq, nowNs});
+        }
+
         @Override
         public int poll(long nowNs, SegmentSink out) {
             return 0;

@@ -99,6 +99,14 @@ class NetAgentAllocationTest {
             }
         }
 
+        long icmpErrors;
+
+        @Override
+        public void onIcmpError(int type, int code, int mtu, int quotedSrcIp, int quotedDstIp, int srcPort,
+                                int dstPort, int quotedSeq, long nowNs) {
+            icmpErrors++;
+        }
+
         @Override
         public int poll(long nowNs, SegmentSink out) {
             return 0;
@@ -106,10 +114,11 @@ class NetAgentAllocationTest {
     }
 
     @Test
-    @DisplayName("No allocation per frame through every layer (echo, ARP, TCP in and out, our echo requests)")
+    @DisplayName("No allocation per frame through every layer (echo, ARP, TCP in and out, ICMP errors, our echo requests)")
     void everyLayerAllocatesNothing() {
         final ReplayPort io = new ReplayPort(NetAgentTest.echo(56).array(), NetAgentTest.tcp(1),
-            NetAgentTest.arp(1, PEER_MAC, PEER_IP, 0, OUR_IP, 0xFFFF_FFFF_FFFFL));
+            NetAgentTest.arp(1, PEER_MAC, PEER_IP, 0, OUR_IP, 0xFFFF_FFFF_FFFFL),
+            IcmpErrorInputTest.fragNeeded(1280, 1500).array());
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(512 * 128, 64)),
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(128 * 128, 64)), StandardCharsets.US_ASCII);
@@ -135,8 +144,9 @@ class NetAgentAllocationTest {
         }
         final long allocated = mx.getCurrentThreadAllocatedBytes() - before;
         assertTrue(allocated < 4096, "allocated " + allocated + " bytes over 20k cycles of 32 frames");
-        assertEquals(40_000L * 11, transport.segments, "a third of each burst is TCP");
-        assertTrue(io.transmitted >= 40_000L * 33, "replies, answers and echo requests went out: " + io.transmitted);
+        assertEquals(40_000L * 8, transport.segments, "a quarter of each burst is TCP");
+        assertEquals(40_000L * 8, transport.icmpErrors, "and a quarter ICMP errors");
+        assertTrue(io.transmitted >= 40_000L * 25, "replies, answers and echo requests went out: " + io.transmitted);
         agent.onClose();
     }
 }

@@ -399,6 +399,12 @@ class NetAgentTest {
         }
 
         @Override
+        public void onIcmpError(int type, int code, int mtu, int quotedSrcIp, int quotedDstIp, int srcPort,
+                                int dstPort, int quotedSeq, long nowNs) {
+            throw toThrow;
+        }
+
+        @Override
         public int poll(long nowNs, SegmentSink out) {
             if (pollThrows > 0) {
                 pollThrows--;

@@ -49,6 +49,8 @@ final class Tcb {
     boolean sackOn;
     boolean wsOn;
     boolean forceSend;
+    /** The last soft ICMP error for this connection (RFC 1122 §4.2.3.9): type << 8 | code; 0 = none. */
+    int softError;
 
     // Receive sequence variables (RFC 9293 §3.3.1, Figure 5).
     int irs;
@@ -260,6 +262,7 @@ final class Tcb {
         iss = sndUna = sndNxt = sndMax = sndWnd = sndWl1 = sndWl2 = maxSndWnd = sndWscale = rcvWscale = 0;
         sndMss = 0;
         tsOn = sackOn = wsOn = forceSend = false;
+        softError = 0;
         irs = rcvNxt = rcvWnd = rcvAdvEdge = 0;
         chunk = -1;
         sndLarge = rcvLarge = -1;

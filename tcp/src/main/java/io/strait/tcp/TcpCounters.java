@@ -74,6 +74,21 @@ public final class TcpCounters {
     public final AtomicCounter synCookiesRejected;
     public final AtomicCounter timeWaitReused;
     public final AtomicCounter timeWaitRecycled;
+    // ICMP errors (RFC 1122 §4.2.3.9, RFC 1191, RFC 5927).
+    /** ICMP errors the dataplane handed over (destination unreachable, time exceeded). */
+    public final AtomicCounter icmpErrorsIn;
+    /** Quoting a four-tuple with no connection. */
+    public final AtomicCounter icmpDropNoConnection;
+    /** Quoting a sequence number outside SND.UNA..SND.NXT (RFC 5927 §4.1: blind or stale). */
+    public final AtomicCounter icmpDropOutOfWindow;
+    /** Soft errors recorded (never an abort). */
+    public final AtomicCounter icmpSoftErrors;
+    /** Active opens aborted by protocol or port unreachable (hard errors in SYN-SENT). */
+    public final AtomicCounter icmpConnectAborts;
+    /** Send MSS lowered by "fragmentation needed" (RFC 1191). */
+    public final AtomicCounter pmtuReductions;
+    /** "Fragmentation needed" that named no usable, lower MTU, or came in a state without data. */
+    public final AtomicCounter pmtuIgnored;
     // Connections.
     public final AtomicCounter activeOpens;
     public final AtomicCounter passiveOpens;
@@ -134,6 +149,13 @@ public final class TcpCounters {
         synCookiesRejected = m.newCounter(p + "syn_cookies_rejected");
         timeWaitReused = m.newCounter(p + "time_wait_reused");
         timeWaitRecycled = m.newCounter(p + "time_wait_recycled");
+        icmpErrorsIn = m.newCounter(p + "icmp_errors_in");
+        icmpDropNoConnection = m.newCounter(p + "icmp_drop_no_connection");
+        icmpDropOutOfWindow = m.newCounter(p + "icmp_drop_out_of_window");
+        icmpSoftErrors = m.newCounter(p + "icmp_soft_errors");
+        icmpConnectAborts = m.newCounter(p + "icmp_connect_aborts");
+        pmtuReductions = m.newCounter(p + "pmtu_reductions");
+        pmtuIgnored = m.newCounter(p + "pmtu_ignored");
         activeOpens = m.newCounter(p + "active_opens");
         passiveOpens = m.newCounter(p + "passive_opens");
         connectFailures = m.newCounter(p + "connect_failures");

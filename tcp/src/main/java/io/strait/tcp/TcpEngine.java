@@ -22,6 +22,7 @@ import static io.strait.tcp.wire.TcpHeader.*;
  *       ({@link NewReno}, {@link Cubic}) with {@link HyStart} (RFC 9406); {@link RttEstimator};</li>
  *   <li>{@link Reassembly}: the receive ring over a {@link RangeSet}, delivery, D-SACK (RFC 2883);</li>
  *   <li>{@link Output} and {@link SegmentWriter}: what to send and how it is written;</li>
+ *   <li>{@link IcmpErrors}: ICMP errors after RFC 5927's checks, path MTU discovery (RFC 1191);</li>
  *   <li>{@link TcbPool}, {@link Listeners}, {@link SynCookies} (RFC 4987), {@link Secrets} (RFC 6528, 6056,
  *       7323 §7.1), {@link Lifecycle}, {@link Timers}, {@link WorkQueue}.</li>
  * </ul>
@@ -30,7 +31,7 @@ import static io.strait.tcp.wire.TcpHeader.*;
  * RFC 9293 (TCP), 5961 (blind attacks), 6298 (RTO), 5681 (congestion control), 6582 (NewReno), 7323 (window scale,
  * timestamps, PAWS), 2018 and 6675 (SACK and SACK recovery), 2883 (D-SACK), 8985 (RACK-TLP), 6937 (PRR),
  * 3522 / 3708 (undo), 7661 (CWV), 9406 (HyStart++), 9438 (CUBIC), 6928 (IW10), 4987 (SYN cookies), 6528 (ISN),
- * 6056 (ports), 6191 (TIME_WAIT reuse), 1122 §4.2.3.6 (keepalive).
+ * 6056 (ports), 6191 (TIME_WAIT reuse), 1122 §4.2.3.6 (keepalive), 1122 §4.2.3.9 / 1191 / 5927 (ICMP errors, PMTUD).
  *
  * <h2>Threading</h2>
  * Every method is called on the engine's own thread (one engine per core). Handler callbacks run on that thread
@@ -58,6 +59,7 @@ public final class TcpEngine {
     private final Lifecycle lifecycle;
     private final Output output;
     private final Input input;
+    private final IcmpErrors icmp;
     private final UnsafeBuffer slabBuf;
     private final TcpSegment seg = new TcpSegment();
     private FlowFilter flowFilter;
@@ -101,6 +103,7 @@ public final class TcpEngine {
         output = new Output(config, c, writer, log, timers);
         input = new Input(config, c, pool, listeners, cookies, secrets, writer, recovery, reassembly, lifecycle,
             output, work);
+        icmp = new IcmpErrors(c, log, work, pool);
         nextEphemeral = entropy.nextLong() & 0xFFFF;
     }
 
@@ -218,6 +221,22 @@ public final class TcpEngine {
     public int congestionWindow(final long handle) {
         final Tcb t = pool.lookup(handle);
         return t == null ? -1 : t.cwnd;
+    }
+
+    /** The send MSS in bytes (before options), as negotiated and lowered by path MTU discovery; -1 when dead. */
+    public int sendMss(final long handle) {
+        final Tcb t = pool.lookup(handle);
+        return t == null ? -1 : t.sndMss;
+    }
+
+    /**
+     * The last soft ICMP error reported for a live connection (RFC 1122 §4.2.3.9, RFC 9293 §3.9.2.2 SHLD-25) as
+     * {@code type << 8 | code} (0x0301: host unreachable, 0x0B00: TTL exceeded in transit); 0 when none, or for a
+     * dead handle. A soft error never closes the connection; an application may show it when it gives up.
+     */
+    public int softError(final long handle) {
+        final Tcb t = pool.lookup(handle);
+        return t == null ? 0 : t.softError;
     }
 
     /** Current retransmission timeout in ns (tests and stats). */
@@ -443,6 +462,29 @@ public final class TcpEngine {
         } else {
             input.closedArrives(s, srcIp, dstIp, out);
         }
+    }
+
+    /**
+     * An ICMP destination unreachable (type 3) or time exceeded (type 11) that quotes a TCP segment this host sent
+     * (RFC 792; RFC 9293 §3.9.2.2, MUST-54): {@code localIp:localPort -> remoteIp:remotePort} and the sequence
+     * number are read from the quoted headers. The dataplane validated the ICMP message and that the quoted
+     * source is ours; every value is still attacker-controlled, and {@link IcmpErrors} checks it before use.
+     * Output it causes (segments resent in a smaller size) goes out with the next {@link #poll}.
+     *
+     * @param nextHopMtu the MTU of a "fragmentation needed" (type 3 code 4, RFC 1191 §4), 0 otherwise
+     */
+    public void onIcmpError(final int type, final int code, final int nextHopMtu, final int localIp,
+        final int remoteIp, final int localPort, final int remotePort, final int seq, final long nowNs) {
+        timers.start(nowNs);
+        c.icmpErrorsIn.incrementRelease();
+        final int slot = ((localPort | remotePort) >>> 16) != 0 ? -1 : pool.find(localIp, localPort, remoteIp,
+            remotePort);
+        if (slot < 0) {
+            // No connection (closed, or never ours): nothing to act on. RFC 9293 §3.9.2.2 has no LISTEN case.
+            c.icmpDropNoConnection.incrementRelease();
+            return;
+        }
+        icmp.onError(tcbs[slot], type, code, nextHopMtu, seq, nowNs);
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -45,6 +45,12 @@ public final class StraitCore {
         }
 
         @Override
+        public void onIcmpError(int type, int code, int mtu, int quotedSrcIp, int quotedDstIp, int srcPort,
+                                int dstPort, int quotedSeq, long nowNs) {
+            engine.onIcmpError(type, code, mtu, quotedSrcIp, quotedDstIp, srcPort, dstPort, quotedSeq, nowNs);
+        }
+
+        @Override
         public int poll(long nowNs, SegmentSink out) {
             return StraitCore.this.poll(nowNs, out);
         }

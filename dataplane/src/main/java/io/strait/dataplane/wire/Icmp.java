@@ -21,6 +21,7 @@ public final class Icmp {
     public static final int TYPE_ECHO_REPLY = 0;
     public static final int TYPE_DEST_UNREACHABLE = 3;
     public static final int TYPE_ECHO_REQUEST = 8;
+    public static final int TYPE_TIME_EXCEEDED = 11;
 
     private Icmp() {
     }
