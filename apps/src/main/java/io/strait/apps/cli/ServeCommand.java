@@ -27,7 +27,7 @@ final class ServeCommand {
                             [--buffer-max-kb KB] [--buffer-budget-mb MB] [--cc newreno|cubic|bbr] [--msl-ms MS]
                             [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
-                            [--tls-cert PEM --tls-key PEM]
+                            [--tls-cert PEM --tls-key PEM] [--warmup]
           echo         writes back every byte it receives until the peer closes (default port 7)
           discard      reads and drops everything (default port 9)
           http         HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
@@ -48,6 +48,10 @@ final class ServeCommand {
           tlp_min_us).
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
+          --warmup: before READY, echo and http warm the JIT with 40k exchanges over an in-memory wire (about
+          a second). Measured here it only trims the first 10k requests' p99 (2.3 to 2.0 ms; steady state
+          60-120 us): the rest of the warm-up is the dataplane's path and the JIT's threads, so it is off by
+          default.
           Prints a line beginning with READY when it accepts connections; SIGINT or SIGTERM stops it cleanly,
           printing its counters.
         """;
@@ -63,7 +67,7 @@ final class ServeCommand {
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
             "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb",
             "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair", "--tls-cert", "--tls-key"),
-            Set.of("--hugepages"));
+            Set.of("--hugepages", "--warmup"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http|netty-http|netty-https|netty-grpc is "
@@ -109,6 +113,9 @@ final class ServeCommand {
             // The embedding API, as any app: Strait runs the cores; each core gets its own server instance.
             try (Strait strait = Strait.builder().dataplane(settings).tcp(tcpConfig).counters(counters).start()) {
                 strait.listen(port, core -> app(app, core));
+                if (a.has("--warmup")) {
+                    warmUp(app);
+                }
                 out.println("READY app=" + app + " port=" + port + " " + strait.dataplane().describe() + " "
                     + strait.dataplane().placement());
                 out.flush();
@@ -213,6 +220,25 @@ final class ServeCommand {
             };
         } catch (java.io.IOException | RuntimeException e) {
             return "cubic";
+        }
+    }
+
+    /** A request of the warm-up for the http app, and the length of the http app's answer to it. */
+    private static final byte[] WARM_GET = "GET / HTTP/1.1\r\nHost: w\r\n\r\n".getBytes(
+        java.nio.charset.StandardCharsets.US_ASCII);
+    private static final int WARM_GET_RESPONSE = 86;
+
+    /**
+     * Before READY: the app behind a private engine over an in-memory wire, 40k exchanges on 8 connections, so the
+     * JIT has compiled the engine's and the app's paths before the first real client (WarmUp).
+     */
+    private static void warmUp(String app) {
+        switch (app) {
+            case "http" -> io.strait.apps.api.WarmUp.run(HttpServer::new, WARM_GET, WARM_GET_RESPONSE, 8, 40_000);
+            case "echo" -> io.strait.apps.api.WarmUp.run(c -> EchoServer.INSTANCE, new byte[64], 64, 8, 40_000);
+            default -> {
+                // discard answers nothing: its path is the engine's receive path, warmed by any client
+            }
         }
     }
 
