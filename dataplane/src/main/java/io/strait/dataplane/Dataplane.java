@@ -378,6 +378,11 @@ public final class Dataplane implements AutoCloseable {
         return invokers[core];
     }
 
+    /** True once {@link #close()} ran: the cores no longer run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** True when the port's link is up. */
     public boolean linkUp() {
         return Dpdk.linkUp(port);

@@ -402,7 +402,7 @@ public final class Strait implements AutoCloseable {
             return;
         }
         closed = true;
-        if (!invokerMode) {
+        if (!invokerMode && !dataplane.isClosed()) { // the app may have stopped the cores itself
             endConnections();
         }
         dataplane.close();

@@ -17,6 +17,7 @@ final class LoadCommand {
         usage: strait load --app echo|http --target A.B.C.D:PORT [--connections N] [--duration SECONDS]
                            [--rate REQ_PER_S] [--size BYTES] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D]
                            [--cores N] [--cpus LIST] [--eal "EXTRA EAL ARGS"] [--close] [--warmup SECONDS] [--json]
+                           [--hugepages]
           Opens N connections (default 16) from Strait's own stack and keeps each busy for the duration
           (default 10 s): echo sends --size bytes (default 64) and waits for them back; http sends GET / (or
           GET /bytes/SIZE with --size) and reads the response. Without --rate it is closed loop; with --rate it
@@ -29,6 +30,7 @@ final class LoadCommand {
           If every connection's first attempt is refused and none is ever accepted (nothing listens on the
           port), stops at once with "connection refused by A:P" and exits 1.
           Poll threads are pinned to the first CPUs (--cpus), serve's to the last, so both fit on one machine.
+          --hugepages backs DPDK's memory with hugepages (virtio_user needs shared memory).
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
         """;
 
@@ -41,7 +43,8 @@ final class LoadCommand {
             return 0;
         }
         final Args a = new Args("load", argv, Set.of("--app", "--target", "--connections", "--duration", "--rate",
-            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus", "--warmup"), Set.of("--json", "--close"));
+            "--size", "--dev", "--ip", "--gw", "--cores", "--eal", "--cpus", "--warmup"), Set.of("--json", "--close",
+            "--hugepages"));
         final String appName = a.get("--app", null);
         if (appName == null) {
             throw new Args.UsageException("load: --app echo|http is required");
@@ -96,6 +99,7 @@ final class LoadCommand {
                 .cores(cores)
                 .cpus(cpus)
                 .eal(a.get("--eal", ""))
+                .hugepages(a.has("--hugepages")) // virtio_user needs shared (hugepage) memory
                 .tcp(tcp)
                 .start()) {
             for (int i = 0; i < cores; i++) {
