@@ -97,7 +97,8 @@ public final class Dataplane implements AutoCloseable {
     /** Checks what can be checked before DPDK runs, so mistakes get one clear line. */
     static void preflight(DataplaneConfig c) {
         final String iface = c.devArg("iface");
-        if (iface != null && !Files.exists(Path.of("/sys/class/net", iface))) {
+        final boolean kernelInterface = !c.deviceName().startsWith("net_vhost") && !c.deviceName().startsWith("net_tap");
+        if (kernelInterface && iface != null && !Files.exists(Path.of("/sys/class/net", iface))) {
             throw new IllegalStateException("no such network interface '" + iface + "' (from --dev " + c.dev
                 + "); create the test network with setup/net up, or name an existing interface");
         }
@@ -106,6 +107,16 @@ public final class Dataplane implements AutoCloseable {
             && !Files.exists(Path.of(socket))) {
             throw new IllegalStateException("memif socket " + socket + " does not exist; start the role=server "
                 + "side first");
+        }
+        final String path = c.devArg("path");
+        if (c.deviceName().startsWith("net_virtio_user") && path != null && !path.startsWith("/dev/vhost")
+            && !Files.exists(Path.of(path))) {
+            throw new IllegalStateException("vhost-user socket " + path + " does not exist; start the net_vhost "
+                + "side first (virtio_user connects to it)");
+        }
+        if (c.deviceName().startsWith("net_virtio_user") && !c.hugepages) {
+            throw new IllegalStateException(c.deviceName() + " shares its memory with the other side: run with "
+                + "--hugepages (and reserve 2 MB pages: echo 512 > /proc/sys/vm/nr_hugepages)");
         }
     }
 
