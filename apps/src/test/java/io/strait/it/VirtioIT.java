@@ -33,6 +33,7 @@ class VirtioIT {
     static final Path SOCKET = Path.of("/tmp/strait-vhost-" + ProcessHandle.current().pid() + ".sock");
     static final long BYTES = 100_000_000L;
     static int hugepagesBefore;
+    static boolean mountedHugetlbfs;
     static StraitServer server;
     static Strait client;
 
@@ -45,6 +46,12 @@ class VirtioIT {
             .filter(l -> l.startsWith("HugePages_Free:")).findFirst().orElse("HugePages_Free: 0");
         assertTrue(Integer.parseInt(free.split(":")[1].strip()) >= 600,
             "the test needs 600 free 2 MB hugepages: " + free);
+        if (Files.readAllLines(Path.of("/proc/mounts")).stream().noneMatch(l -> l.contains(" hugetlbfs "))) {
+            Files.createDirectories(Path.of("/dev/hugepages")); // DPDK looks for a hugetlbfs mount
+            final Cmd.Result m = Cmd.run(30, "mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", "/dev/hugepages");
+            assertEquals(0, m.exit(), "mount hugetlbfs: " + m);
+            mountedHugetlbfs = true;
+        }
         Files.deleteIfExists(SOCKET);
         server = StraitServer.start("--app", "http", "--dev", "net_vhost0,iface=" + SOCKET + ",queues=1",
             "--hugepages", "--ip", "198.19.70.1/24", "--msl-ms", "1000");
@@ -62,6 +69,9 @@ class VirtioIT {
                 assertEquals(0, server.stop(), "serve exits 0 on SIGTERM\n" + server.stderr());
             }
         } finally {
+            if (mountedHugetlbfs) {
+                Cmd.run(30, "umount", "/dev/hugepages");
+            }
             Files.writeString(Path.of("/proc/sys/vm/nr_hugepages"), Integer.toString(hugepagesBefore));
             Files.deleteIfExists(SOCKET);
         }

@@ -79,6 +79,11 @@ public final class Dataplane implements AutoCloseable {
             args.add("-m");
             args.add(Integer.toString(c.memoryMb));
         }
+        if (c.hugepages && c.deviceName().startsWith("net_virtio_user")) {
+            // vhost-user maps the frontend's memory region by region, at most 8: one file per memseg list
+            // instead of one per page.
+            args.add("--single-file-segments");
+        }
         if (c.isVirtual()) {
             args.add("--no-pci");
             args.add("--vdev=" + c.dev);
