@@ -61,6 +61,8 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
     private volatile boolean inputShutdown;
     private volatile boolean outputShutdown;
     private boolean readRequested;
+    /** The peer's FIN came before this accepted channel was registered: raised once it is. */
+    private boolean peerClosedEarly;
     private boolean readInBurst;
     private boolean writePending;
     private ByteBuf inbound;
@@ -178,6 +180,9 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
                 eventLoop().execute(() -> unsafe().close(unsafe().voidPromise())); // reset before it registered
             }
             promise.setSuccess();
+            if (peerClosedEarly) {
+                eventLoop().execute(this::onPeerClosed); // after channelActive and the first read
+            }
         });
     }
 
@@ -406,6 +411,11 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
 
     /** The peer sent FIN after every byte we consumed. */
     void onPeerClosed() {
+        if (!isRegistered()) {
+            peerClosedEarly = true; // the pipeline is not ours to touch until the channel registers here
+            return;
+        }
+        peerClosedEarly = false;
         onReadComplete();
         if (!open || inputShutdown) {
             return;
