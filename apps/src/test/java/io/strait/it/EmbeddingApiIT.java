@@ -74,6 +74,56 @@ class EmbeddingApiIT {
             final long connectMs = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(connectMs >= 950 && connectMs < 4000, "connect gave up after " + connectMs + " ms");
 
+            // Another thread streams 20 MB through a ConnectionRef: the outbound queue holds what the engine cannot
+            // take yet, accepts less past its limit (the sender waits and retries), and close() sends FIN after it.
+            final long streamBytes = 20_000_000L;
+            strait.listen(7303, new Nothing() {
+                @Override
+                public void onOpen(Connection c) {
+                    final io.strait.apps.api.ConnectionRef ref = c.ref();
+                    Thread.ofPlatform().start(() -> {
+                        final byte[] chunk = new byte[251 * 256];
+                        for (int i = 0; i < chunk.length; i++) {
+                            chunk[i] = (byte) (i % 251);
+                        }
+                        long sent = 0;
+                        while (sent < streamBytes) {
+                            final int n = (int) Math.min(chunk.length, streamBytes - sent);
+                            int done = 0;
+                            while (done < n) {
+                                final int accepted = ref.send(chunk, done, n - done).join();
+                                if (accepted < 0) {
+                                    return;
+                                }
+                                done += accepted;
+                                if (accepted == 0) {
+                                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                                }
+                            }
+                            sent += n;
+                        }
+                        ref.close();
+                    });
+                }
+            });
+            final Cmd.Result streamed = Cmd.peer(120, "/usr/bin/python3", "-c", """
+                import socket, time
+                s = socket.create_connection(('198.18.0.2', 7303), timeout=60)
+                time.sleep(2)  # not reading at first: the engine and the outbound queue fill
+                pat = bytes(i % 251 for i in range(251))
+                n = 0; ok = True; buf = b''
+                while True:
+                    c = s.recv(1 << 20)
+                    if not c: break
+                    buf += c
+                    k = (len(buf) // 251) * 251
+                    ok = ok and all(buf[j:j + 251] == pat for j in range(0, k, 251))
+                    n += k; buf = buf[k:]
+                n += len(buf); ok = ok and buf == pat[:len(buf)]
+                print(n, ok)
+                """);
+            assertEquals(streamBytes + " True", streamed.out().strip(), streamed.toString());
+
             // A peer holds a connection open; close() must end it with FIN (the peer reads EOF) and run onClose.
             final CompletableFuture<Cmd.Result> peer = CompletableFuture.supplyAsync(() -> Cmd.peer(60,
                 "/usr/bin/python3", "-c", """

@@ -16,15 +16,52 @@ public final class Connection {
     private final Object[] attachments;
     private final long[] attachedTo;
     private final java.util.function.LongSupplier nowNs;
+    private final OutboundQueues outbound;
+    private final StraitCore owner;
     long handle;
 
     Connection(TcpEngine engine, int core, Object[] attachments, long[] attachedTo,
-               java.util.function.LongSupplier nowNs) {
+               java.util.function.LongSupplier nowNs, OutboundQueues outbound, StraitCore owner) {
         this.engine = engine;
         this.core = core;
         this.attachments = attachments;
         this.attachedTo = attachedTo;
         this.nowNs = nowNs;
+        this.outbound = outbound;
+        this.owner = owner;
+    }
+
+    /**
+     * Writes like {@link #write(DirectBuffer, int, int)}, but what the send buffer cannot take now is copied into
+     * this connection's outbound queue (bounded by {@link StraitCore#outboundLimit}) and sent as the peer
+     * acknowledges; {@code onWritable} comes once the queue has drained. Bytes are never reordered: while
+     * anything is queued, new bytes queue behind it.
+     *
+     * @return bytes accepted (sent or queued; fewer than offered only past the limit), -1 when closed for writing
+     */
+    public int send(DirectBuffer src, int offset, int length) {
+        return outbound == null ? write(src, offset, length) : outbound.send(handle, src, offset, length);
+    }
+
+    /** {@link #send(DirectBuffer, int, int)} for a byte array. */
+    public int send(byte[] src, int offset, int length) {
+        wrap.wrap(src);
+        return send(wrap, offset, length);
+    }
+
+    /** Bytes waiting in the outbound queue ({@link #send}), not yet in the engine's send buffer. */
+    public long queuedBytes() {
+        return outbound == null ? 0 : outbound.queued(handle);
+    }
+
+    /** True while the outbound queue is under half its limit: a good moment to send more. */
+    public boolean isWritable() {
+        return outbound == null || outbound.queued(handle) < outbound.limitBytes() / 2;
+    }
+
+    /** A handle usable from any thread ({@link ConnectionRef}): writes and closes are carried to the core. */
+    public ConnectionRef ref() {
+        return new ConnectionRef(owner, handle);
     }
 
     /**
@@ -97,9 +134,11 @@ public final class Connection {
         engine.shutdownOutput(handle);
     }
 
-    /** Graceful close: FIN after the queued bytes. */
+    /** Graceful close: FIN after the queued bytes (the outbound queue's included). */
     public void close() {
-        engine.close(handle);
+        if (outbound == null || outbound.closeAfterDrain(handle)) {
+            engine.close(handle);
+        }
     }
 
     /** Abortive close: RST now, queued bytes discarded (RFC 9293 §3.10.5). */

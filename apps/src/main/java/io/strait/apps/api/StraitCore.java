@@ -56,6 +56,7 @@ public final class StraitCore {
         }
     };
     private ErrorHandler errorHandler = ErrorHandler.PRINT;
+    private final OutboundQueues outbound;
     private final CoreTimers timers = new CoreTimers(e -> errorHandler.onError(this, e));
     /** Active opens given up by their connect timeout: their onClose says TIMEOUT, not LOCAL_ABORT. */
     private final org.agrona.collections.LongHashSet timedOut = new org.agrona.collections.LongHashSet();
@@ -70,13 +71,22 @@ public final class StraitCore {
         this.attachments = new Object[engine.config().maxConnections];
         this.attachedTo = new long[attachments.length];
         java.util.Arrays.fill(attachedTo, -1L); // no handle is -1 (generation -1 with slot 2^32-1)
-        this.callback = new Connection(engine, index, attachments, attachedTo, agent::nowNs);
-        this.lookup = new Connection(engine, index, attachments, attachedTo, agent::nowNs);
+        this.outbound = new OutboundQueues(engine, attachments.length);
+        this.callback = new Connection(engine, index, attachments, attachedTo, agent::nowNs, outbound, this);
+        this.lookup = new Connection(engine, index, attachments, attachedTo, agent::nowNs, outbound, this);
     }
 
     /** What the dataplane calls: segments in, the per-cycle poll. Not part of the API. */
     TransportLayer transport() {
         return transport;
+    }
+
+    /**
+     * The most bytes {@link Connection#send} queues per connection beyond the engine's send buffer (4 MB by
+     * default); past it, send accepts less than offered. Core thread only (or before start).
+     */
+    public void outboundLimit(long bytes) {
+        outbound.limitBytes(bytes);
     }
 
     /** Where exceptions thrown by handlers and tasks go (default: one line on stderr with the stack). */
@@ -242,7 +252,9 @@ public final class StraitCore {
 
             @Override
             public void onWritable(long handle) {
-                h.onWritable(c.of(handle));
+                if (outbound.drain(handle)) { // queued bytes first, then the app may write more
+                    h.onWritable(c.of(handle));
+                }
             }
 
             @Override
@@ -254,6 +266,7 @@ public final class StraitCore {
             public void onClose(long handle, int reason) {
                 final int why = reason == io.strait.tcp.CloseReason.LOCAL_ABORT && timedOut.remove(handle)
                     ? io.strait.tcp.CloseReason.TIMEOUT : reason;
+                outbound.clear(handle);
                 try {
                     h.onClose(c.of(handle), why);
                 } finally {

@@ -51,7 +51,7 @@ public final class WarmUp {
         final Object[] attachments = new Object[config.maxConnections];
         final long[] attachedTo = new long[config.maxConnections];
         java.util.Arrays.fill(attachedTo, -1L);
-        final Connection flyweight = new Connection(server, 0, attachments, attachedTo, clock::nowNs);
+        final Connection flyweight = new Connection(server, 0, attachments, attachedTo, clock::nowNs, null, null);
         final ConnectionHandler h = app.apply(config);
         server.listen(PORT, new TcpHandler() {
             @Override
