@@ -88,6 +88,12 @@ public final class StraitIoHandler implements IoHandler {
 
     @Override
     public void destroy() {
+        // The channels closed in prepareToDestroy queued their FINs (or RSTs): a few more cycles send them before
+        // the port goes away.
+        final long until = System.nanoTime() + 20_000_000L;
+        while (invoker != null && System.nanoTime() < until) {
+            invoker.invoke();
+        }
         transport.destroyed();
     }
 
