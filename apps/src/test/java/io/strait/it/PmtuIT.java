@@ -36,12 +36,20 @@ class PmtuIT {
                 time.sleep(0.5)
                 curl = subprocess.Popen(['sh', '-c', 'curl -s http://198.18.0.2/bytes/%d > /tmp/strait-pmtu.bin'])
                 deadline = time.time() + 30
-                while len(big) < 20 and time.time() < deadline:
+                while len(big) < 60 and time.time() < deadline:
                     time.sleep(0.01)
-                seen = big[-1]
+                # Python sees segments late (and later still on a busy machine): predict where the sender is now
+                # from the capture timestamps (rate x lag), then quote sequence numbers from there to 100 ms
+                # ahead (the ACKs reach Strait 100 ms late, so that much stays unacknowledged when the ICMP lands).
+                recent = big[-50:]
+                seen = recent[-1]
+                span = max(1e-3, float(seen.time) - float(recent[0].time))
+                rate = max(1000.0, ((seen[TCP].seq - recent[0][TCP].seq) & 0xFFFFFFFF) / span)
+                ahead = int(rate * max(0.0, time.time() - float(seen.time)))
                 mac = getmacbyip('198.18.0.2')
                 quoted = bytes(seen[IP])[:28]
-                offsets = [1448 * k for k in range(0, 400)] + [1 << i for i in range(10, 27)]
+                offsets = ([ahead + int(rate * 0.1 * k / 60) for k in range(0, 60)]
+                           + [1448 * k for k in range(0, 200)] + [1 << i for i in range(10, 27)])
                 frames = []
                 for off in offsets:
                     q = bytearray(quoted)

@@ -35,6 +35,11 @@ final class CpuLocks implements AutoCloseable {
      * @param explicit the CPUs asked for (null: choose), one per core
      */
     static CpuLocks acquire(int[] allowed, int[] explicit, int cores) {
+        return acquire(allowed, explicit, cores, false);
+    }
+
+    /** {@link #acquire(int[], int[], int)}, choosing from the front of the mask when {@code fromFront}. */
+    static CpuLocks acquire(int[] allowed, int[] explicit, int cores, boolean fromFront) {
         final List<FileChannel> held = new ArrayList<>();
         try {
             Files.createDirectories(AddressLock.DIRECTORY);
@@ -52,12 +57,13 @@ final class CpuLocks implements AutoCloseable {
             final int[] cpus = new int[cores];
             int found = 0;
             final StringBuilder busy = new StringBuilder();
-            for (int i = allowed.length - 1; i >= 0 && found < cores; i--) {
-                final String owner = tryLock(allowed[i], held);
+            for (int k = 0; k < allowed.length && found < cores; k++) {
+                final int cpu = allowed[fromFront ? k : allowed.length - 1 - k];
+                final String owner = tryLock(cpu, held);
                 if (owner == null) {
-                    cpus[cores - 1 - found++] = allowed[i];
+                    cpus[found++] = cpu;
                 } else {
-                    busy.append(busy.isEmpty() ? "" : ", ").append(allowed[i]).append(owner);
+                    busy.append(busy.isEmpty() ? "" : ", ").append(cpu).append(owner);
                 }
             }
             if (found < cores) {
@@ -65,9 +71,7 @@ final class CpuLocks implements AutoCloseable {
                     + io.strait.bindings.Affinity.cpuList(allowed) + "): CPU " + busy + " run other Strait processes'"
                     + " poll threads; start with taskset on other CPUs or give --cpus");
             }
-            if (cores > 1) {
-                java.util.Arrays.sort(cpus); // core q on the q-th of the CPUs taken, as before: ascending
-            }
+            java.util.Arrays.sort(cpus); // core q on the q-th of the CPUs taken: ascending
             return new CpuLocks(cpus, held);
         } catch (IOException e) {
             release(held);

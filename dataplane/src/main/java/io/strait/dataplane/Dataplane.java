@@ -139,7 +139,7 @@ public final class Dataplane implements AutoCloseable {
         final AddressLock lock = AddressLock.acquire(c.ip);
         final CpuLocks cpuLocks;
         try {
-            cpuLocks = CpuLocks.acquire(ALLOWED_CPUS, c.cpus, c.cores);
+            cpuLocks = CpuLocks.acquire(ALLOWED_CPUS, c.cpus, c.cores, c.preferFirstCpus);
         } catch (RuntimeException e) {
             lock.close();
             throw e;

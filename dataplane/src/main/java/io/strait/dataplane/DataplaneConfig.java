@@ -18,6 +18,7 @@ public final class DataplaneConfig {
     int[] cpus;
     int memoryMb = 512;
     boolean hugepages;
+    boolean preferFirstCpus;
     int mbufsPerQueue = 16383;
     int mbufCache = 256;
     int rxDescriptors = 1024;
@@ -78,6 +79,15 @@ public final class DataplaneConfig {
 
     public DataplaneConfig memoryMb(int mb) {
         this.memoryMb = mb;
+        return this;
+    }
+
+    /**
+     * Without explicit {@link #cpus}, take the first free CPUs of the process's mask instead of the last (a load
+     * generator beside a server that takes the last ones).
+     */
+    public DataplaneConfig preferFirstCpus(boolean on) {
+        this.preferFirstCpus = on;
         return this;
     }
 

@@ -29,7 +29,8 @@ final class LoadCommand {
           (p50, p90, p99, p99.9, max); --json prints the report as JSON. Exits 1 if any request failed.
           If every connection's first attempt is refused and none is ever accepted (nothing listens on the
           port), stops at once with "connection refused by A:P" and exits 1.
-          Poll threads are pinned to the first CPUs (--cpus), serve's to the last, so both fit on one machine.
+          Poll threads take the first free CPUs of the process's mask (--cpus to choose), serve's the last, so
+          both fit on one machine; a CPU another Strait process spins on is never shared.
           --hugepages backs DPDK's memory with hugepages (virtio_user needs shared memory).
           Defaults: --dev net_af_packet0,iface=strait0 --ip 198.18.0.2/24
         """;
@@ -90,14 +91,20 @@ final class LoadCommand {
         final int maxConnections = Math.max(4096, Integer.highestOneBit(connections * 2 / cores + 16) * 2);
         final TcpConfig tcp = TcpConfig.builder().maxConnections(maxConnections).sendBufferBytes(64 * 1024)
             .receiveBufferBytes(64 * 1024).mslNs(1_000_000_000L).build();
-        final int[] cpus = a.has("--cpus") ? ServeCommand.parseCpus(a.get("--cpus", "")) : firstCpus(cores);
+        // Without --cpus: the first free CPUs of the mask (serve takes the last), never one another Strait spins on.
+        final int[] cpus = a.has("--cpus") ? ServeCommand.parseCpus(a.get("--cpus", "")) : null;
         final LoadGenerator[] generators = new LoadGenerator[cores];
         try (Strait strait = Strait.builder()
                 .dev(a.get("--dev", DataplaneConfig.DEFAULT_DEV))
                 .ip(a.get("--ip", "198.18.0.2/24"))
                 .gateway(a.get("--gw", ""))
                 .cores(cores)
-                .cpus(cpus)
+                .dataplane(d -> {
+                    d.preferFirstCpus(true);
+                    if (cpus != null) {
+                        d.cpus(cpus);
+                    }
+                })
                 .eal(a.get("--eal", ""))
                 .hugepages(a.has("--hugepages")) // virtio_user needs shared (hugepage) memory
                 .tcp(tcp)
@@ -176,14 +183,6 @@ final class LoadCommand {
             sleepUntil(System.nanoTime() + Math.min(left, 20_000_000L));
         }
         return false;
-    }
-
-    private static int[] firstCpus(int n) {
-        final int[] cpus = new int[n];
-        for (int i = 0; i < n; i++) {
-            cpus[i] = i % Runtime.getRuntime().availableProcessors();
-        }
-        return cpus;
     }
 
     private static void sleepUntil(long deadlineNs) {
