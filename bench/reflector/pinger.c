@@ -442,7 +442,7 @@ int main(int argc, char **argv)
     status = 0;
     /* Not polling any more: let the reflector leave first (its rings go away under nobody's burst). */
     for (uint32_t ms = 0; ms < o.linger_ms && !signals && link_is(port, 1); ms += 10)
-        rte_delay_ms(10);
+        rte_delay_us_sleep(10000); /* asleep, not spinning: the CPU is the reflector's teardown's to use */
 out:
     rte_eth_dev_stop(port);
     rte_eth_dev_close(port);
