@@ -1135,7 +1135,7 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
            + (f"; {unstable} repetition(s) never settled" if unstable else "") + "). "
            f"p50 RTT {fmt(floor, 'p50_us')} us"
            + (f" ({fmt(flo, 'p50_us')}..{fmt(fhi, 'p50_us')} across repetitions)" if floor is not None else "")
-           + f", p99 {fmt(f99, 'p99_us')} us, p99.9 {fmt(f999, 'p999_us')} us. ",
+           + f", p99 {fmt(f99, 'p99_us')} us, p99.9 {fmt(f999, 'p999_us')} us.",
            "",
            f"Strait's TCP echo 64 B ping-pong p50 over the same kind of link: {fmt(tcp, 'p50_us')} us = "
            f"{times(tcp)} the floor (target <= 1.3x, issue 12). Strait's ICMP client against the same reflector: "
