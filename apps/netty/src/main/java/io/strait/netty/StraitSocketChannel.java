@@ -8,7 +8,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
@@ -144,7 +143,7 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
 
     @Override
     protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop l && l.isCompatible(StraitIoHandler.StraitIoHandle.class);
+        return Registrations.compatible(loop);
     }
 
     @Override
@@ -165,21 +164,16 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
                 + " and must be registered on its event loop: use StraitEventLoopGroup as the child group"));
             return;
         }
-        ((IoEventLoop) loop).register(ioHandle).addListener(f -> {
-            if (!f.isSuccess()) {
-                promise.setFailure(f.cause());
-                return;
-            }
-            registration = (IoRegistration) f.getNow();
+        Registrations.register(loop, ioHandle, promise, r -> {
+            registration = r;
             if (home == null) {
-                home = registration.attachment();
+                home = r.attachment();
             }
             if (engineOpen) {
                 config.apply(home.straitCore().connection(handle));
             } else if (active) {
                 eventLoop().execute(() -> unsafe().close(unsafe().voidPromise())); // reset before it registered
             }
-            promise.setSuccess();
             if (peerClosedEarly) {
                 eventLoop().execute(this::onPeerClosed); // after channelActive and the first read
             }

@@ -218,43 +218,13 @@ public final class Strait implements AutoCloseable {
     }
 
     /**
-     * Accepts connections on {@code port} on every core; when it returns, every core is listening. Any thread (in
-     * invoker mode: the thread that drives the core).
+     * Accepts connections on {@code port} on every core; when it returns, every core is listening. Any thread. In
+     * invoker mode it returns at once: each core takes the listen at its next cycle, and a failure (a port already
+     * listened on) goes to that core's error handler.
      */
     public void listen(int port, ConnectionHandler handler) {
-        checkPort(port);
         java.util.Objects.requireNonNull(handler, "handler");
-        if (invokerMode) {
-            // The app's threads drive the cores: each takes the listen at its next cycle (no waiting here, the
-            // caller may be the very thread that drives a core).
-            for (StraitCore core : cores) {
-                submit(core, () -> core.listen(port, handler));
-            }
-            return;
-        }
-        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(cores.length);
-        final RuntimeException[] failed = new RuntimeException[1];
-        for (StraitCore core : cores) {
-            submit(core, () -> {
-                try {
-                    core.listen(port, handler);
-                } catch (RuntimeException e) {
-                    failed[0] = e;
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        try {
-            if (!done.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the cores did not take the listen on port " + port + " within 30 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (failed[0] != null) {
-            throw failed[0];
-        }
+        listen(port, core -> handler);
     }
 
     /**
@@ -271,12 +241,17 @@ public final class Strait implements AutoCloseable {
                     core.listen(port, perCore.apply(core));
                 } catch (RuntimeException e) {
                     failed[0] = e;
+                    if (invokerMode) {
+                        throw e; // nobody waits below: the core's error handler reports it
+                    }
                 } finally {
                     done.countDown();
                 }
             });
         }
         if (invokerMode) {
+            // The app's threads drive the cores: each takes the listen at its next cycle (no waiting here, the
+            // caller may be the very thread that drives a core).
             return;
         }
         try {
