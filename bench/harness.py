@@ -77,6 +77,13 @@ def run(argv, timeout=600, check=True, ns=False, cpu=None, env=None, stdin=None)
 LIVE = []  # servers running now: stopped by the signal handler if the harness is interrupted
 
 
+def java_strait_cmd():
+    """java with Strait's JVM flags and native shim, on the benchmarks jar: Netty on Strait."""
+    return (["java", "-XX:+UseParallelGC"] + jvm_flags()
+            + ["-Dstrait.shim=" + os.path.join(ROOT, "bindings", "target", "native", "libstrait_shim.so"),
+               "-cp", JAR])
+
+
 def jvm_flags():
     """Strait's JVM flags, from the one file that holds them (setup/jvm.properties)."""
     with open(os.path.join(ROOT, "setup", "jvm.properties")) as f:
@@ -394,9 +401,7 @@ def case_http(results, args, tmp):
         f.write(NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP))
     java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
     # The same Netty server on Strait's transport: Strait's JVM flags (setup/jvm.properties) and its native shim.
-    java_strait = (["java", "-XX:+UseParallelGC"] + jvm_flags()
-                   + ["-Dstrait.shim=" + os.path.join(ROOT, "bindings", "target", "native", "libstrait_shim.so"),
-                      "-cp", JAR])
+    java_strait = java_strait_cmd()
     stacks = [
         ("strait af_packet", False, lambda: Server("strait-afpacket", [STRAIT, "serve", "--app", "http", "--cpus",
                                                                         SERVER_CPU], logdir=tmp)),
@@ -485,6 +490,24 @@ def case_memif(results, args, tmp):
                   lambda: strait_load(state["srv"].client_dev + echo + ["--connections", "64"], d))
     measure_fresh(results, "memif", "connections/s c64", "strait memif", args.reps, memif_server("http", "m-cps"),
                   lambda: strait_load(state["srv"].client_dev + http + ["--connections", "64", "--close"], d))
+    # HTTP over memif: Strait's own http app and the same NettyHttpServer the http case runs, on Strait's Netty
+    # transport; the client is Strait's load generator on the other end of the link.
+    def netty_memif_server(name):
+        def start(rep):
+            sock = os.path.join(tmp, f"{name}-{rep}.sock")
+            srv = Server(f"{name}-{rep}", java_strait_cmd() + [
+                "io.strait.bench.kernel.NettyHttpServer", "--port", "80", "--bind", MEMIF_SERVER_IP, "--strait",
+                f"net_memif0,role=server,socket-abstract=no,socket={sock}", "--cpu", SERVER_CPU], logdir=tmp)
+            srv.client_dev = ["--dev", f"net_memif0,role=client,socket-abstract=no,socket={sock}", "--ip",
+                              f"{MEMIF_CLIENT_IP}/24"]
+            state["srv"] = srv
+            return srv
+        return start
+    for wl, conns in (("http c1", "1"), ("http c64", "64")):
+        measure_fresh(results, "memif", wl, "strait memif", args.reps, memif_server("http", f"m-http{conns}"),
+                      lambda c=conns: strait_load(state["srv"].client_dev + http + ["--connections", c], d))
+        measure_fresh(results, "memif", wl, "netty on strait memif", args.reps, netty_memif_server(f"m-netty{conns}"),
+                      lambda c=conns: strait_load(state["srv"].client_dev + http + ["--connections", c], d))
     measure_fresh(results, "memif", "bulk 1 conn", "strait memif", args.reps,
                   memif_server("http", "m-bulk", ["--buffer-kb", "1024", "--max-connections", "256"]),
                   lambda: strait_load(state["srv"].client_dev + http + ["--connections", "1", "--size", "16000000"],
@@ -1051,6 +1074,8 @@ COMPARISONS = [
     ("memif", "connections/s c64", "rps", True, ["linux java nio"], "strait memif", "conn/s >= 5x loopback",
      ("linux java nio", 5.0)),
     ("memif", "bulk 1 conn", "bytes_per_s", True, ["linux iperf3"], "strait memif", "", None),
+    ("memif", "http c1", "p50_us", False, ["strait memif"], "netty on strait memif", "", None),
+    ("memif", "http c64", "rps", True, ["strait memif"], "netty on strait memif", "", None),
 ]
 
 
