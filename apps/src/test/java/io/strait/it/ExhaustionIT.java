@@ -48,12 +48,19 @@ class ExhaustionIT {
             assertTrue(held > 0 && held <= 64, "no more than the 64 slots are held: " + r.out());
             assertTrue(refused >= 160 - 64, "the rest are refused: " + r.out());
             assertEquals(held, Integer.parseInt(f[2]), "every held connection still works: " + r.out());
-            // The peer has left: after 2 MSL every slot is free again and a new client is served.
-            Thread.sleep(3000);
-            assertEquals("back\n", Cmd.peer(20, "sh", "-c", "printf 'back\\n' | nc -q 2 198.18.0.2 7").out());
-            Thread.sleep(2000);
-            final java.util.Map<String, Long> stat = echo.stat();
+            // The peer has left: within 2 MSL (1 s) and the closes every slot is free again, and a new client is
+            // served. Waits for the condition, at most 15 s.
+            final long deadline = System.nanoTime() + 15_000_000_000L;
+            java.util.Map<String, Long> stat = echo.stat();
+            while (stat.getOrDefault("tcp.conn_established", 0L) + stat.getOrDefault("tcp.conn_time_wait", 0L)
+                    + stat.getOrDefault("tcp.conn_close_wait", 0L) + stat.getOrDefault("tcp.conn_last_ack", 0L) > 0
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                stat = echo.stat();
+            }
             assertEquals(0L, stat.getOrDefault("tcp.conn_established", 0L), "nothing left behind: " + stat);
+            assertEquals(0L, stat.getOrDefault("tcp.conn_time_wait", 0L), "TIME_WAIT gone after 2 MSL: " + stat);
+            assertEquals("back\n", Cmd.peer(20, "sh", "-c", "printf 'back\\n' | nc -q 2 198.18.0.2 7").out());
             assertEquals(0L, stat.getOrDefault("internal_errors", 0L));
             assertEquals(0L, stat.getOrDefault("tcp.handler_errors", 0L));
             assertTrue(stat.getOrDefault("tcp.drop_no_tcb_slot", 0L) + stat.getOrDefault("tcp.drop_backlog_full", 0L)
