@@ -233,33 +233,12 @@ public final class StraitCore {
 
     /** Wraps an app handler so the engine's (handle)-shaped callbacks reach it through the flyweight. */
     TcpHandler adapt(ConnectionHandler h) {
-        final Connection c = callback;
-        return new TcpHandler() {
-            @Override
-            public void onOpen(long handle) {
-                h.onOpen(c.of(handle));
-            }
-
-            @Override
-            public int onData(long handle, DirectBuffer buffer, int offset, int length) {
-                return h.onData(c.of(handle), buffer, offset, length);
-            }
-
-            @Override
-            public void onReadComplete(long handle) {
-                h.onReadComplete(c.of(handle));
-            }
-
+        return new HandlerBridge(h, callback) {
             @Override
             public void onWritable(long handle) {
                 if (outbound.drain(handle)) { // queued bytes first, then the app may write more
-                    h.onWritable(c.of(handle));
+                    super.onWritable(handle);
                 }
-            }
-
-            @Override
-            public void onPeerFin(long handle) {
-                h.onPeerClosed(c.of(handle));
             }
 
             @Override
@@ -268,7 +247,7 @@ public final class StraitCore {
                     ? io.strait.tcp.CloseReason.TIMEOUT : reason;
                 outbound.clear(handle);
                 try {
-                    h.onClose(c.of(handle), why);
+                    super.onClose(handle, why);
                 } finally {
                     final int slot = TcpEngine.slot(handle);
                     if (attachedTo[slot] == handle) {

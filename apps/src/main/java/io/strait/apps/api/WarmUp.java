@@ -53,37 +53,7 @@ public final class WarmUp {
         java.util.Arrays.fill(attachedTo, -1L);
         final Connection flyweight = new Connection(server, 0, attachments, attachedTo, clock::nowNs, null, null);
         final ConnectionHandler h = app.apply(config);
-        server.listen(PORT, new TcpHandler() {
-            @Override
-            public void onOpen(long handle) {
-                h.onOpen(flyweight.of(handle));
-            }
-
-            @Override
-            public int onData(long handle, DirectBuffer buffer, int offset, int length) {
-                return h.onData(flyweight.of(handle), buffer, offset, length);
-            }
-
-            @Override
-            public void onReadComplete(long handle) {
-                h.onReadComplete(flyweight.of(handle));
-            }
-
-            @Override
-            public void onWritable(long handle) {
-                h.onWritable(flyweight.of(handle));
-            }
-
-            @Override
-            public void onPeerFin(long handle) {
-                h.onPeerClosed(flyweight.of(handle));
-            }
-
-            @Override
-            public void onClose(long handle, int reason) {
-                h.onClose(flyweight.of(handle), reason);
-            }
-        });
+        server.listen(PORT, new HandlerBridge(h, flyweight));
         final Driver driver = new Driver(client, request, responseBytes, exchanges);
         for (int i = 0; i < connections; i++) {
             client.connect(CLIENT_IP, SERVER_IP, PORT, driver, clock.nowNs());
