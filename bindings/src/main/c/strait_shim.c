@@ -4,12 +4,141 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_spinlock.h>
+#include <rte_version.h>
+
+
+/*
+ * The memif teardown guard.
+ *
+ * DPDK 22.11's memif PMD handles its peer leaving on the EAL interrupt thread (memif_disconnect in
+ * drivers/net/memif/memif_socket.c): it clears ETH_MEMIF_FLAG_CONNECTED, takes and releases the device's control
+ * channel lock (pmd->cc_lock), then unmaps the shared regions. Its rx and tx bursts test the flag once on entry and
+ * then read the rings, so a burst already running on a poll thread when the peer leaves reads unmapped memory and
+ * the process dies with SIGSEGV in librte_net_memif. The driver offers no hook before the unmap.
+ *
+ * The guard makes cc_lock the grace period: a poll thread holds it (trylock, never waiting) for the whole of each
+ * rx and tx burst, and skips the burst (0 packets) when it is taken. The disconnect then waits at its lock for the
+ * burst in flight; every burst after it sees the flag cleared (the lock hand-over orders the flag's store before
+ * the burst's load) and returns before touching a ring; the unmap comes after. Nothing else takes cc_lock on the
+ * data path, so it is uncontended while the link is up: one locked instruction per burst.
+ *
+ * cc_lock sits in the driver's private data, whose layout DPDK does not install. The mirrors below follow 22.11's
+ * lib/ethdev/ethdev_driver.h (struct rte_eth_dev, struct rte_eth_dev_data) and drivers/net/memif/rte_eth_memif.h
+ * (the leading fields of struct pmd_internals). strait_memif_guard_find() enables the guard only when every field
+ * it reads agrees with what public calls report: the DPDK version, the driver name, the device and its name, the
+ * rx queue array, the memif role and flags, and the socket path from the device arguments. Otherwise the port runs
+ * unguarded and the caller is told (the STRAIT_CAP_MEMIF_GUARD bit stays clear).
+ */
+struct strait_mirror_eth_dev_data {
+    char name[RTE_ETH_NAME_MAX_LEN];
+    void **rx_queues;
+    void **tx_queues;
+    uint16_t nb_rx_queues;
+    uint16_t nb_tx_queues;
+    struct rte_eth_dev_sriov sriov;
+    void *dev_private;
+};
+
+struct strait_mirror_eth_dev {
+    void *burst_fns[6];                              /* rx, tx, tx prepare, rx queue count, rx/tx descriptor status */
+    struct strait_mirror_eth_dev_data *data;
+    void *process_private;
+    const void *dev_ops;
+    struct rte_device *device;
+    void *intr_handle;
+    void *link_intr_cbs[2];                          /* a TAILQ head */
+    void *post_rx_burst_cbs[RTE_MAX_QUEUES_PER_PORT];
+    void *pre_tx_burst_cbs[RTE_MAX_QUEUES_PER_PORT];
+    int state;
+    void *security_ctx;
+} __rte_cache_aligned;
+
+struct strait_mirror_memif_pmd {
+    uint32_t id;
+    uint32_t role;                                   /* 0 server, 1 client */
+    uint32_t flags;                                  /* ETH_MEMIF_FLAG_*: five bits defined */
+    char *socket_filename;
+    char secret[24];
+    void *cc;
+    rte_spinlock_t cc_lock;
+};
+
+extern struct strait_mirror_eth_dev rte_eth_devices[];
+
+static rte_spinlock_t *memif_guard[RTE_MAX_ETHPORTS];
+
+/* The value of key=... in a device argument string "a=1,key=v,b=2", into out; 0 when absent. */
+static int devarg_value(const char *args, const char *key, char *out, size_t out_len) {
+    size_t key_len = strlen(key);
+    for (const char *p = args; p != NULL && *p != '\0'; ) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > key_len && strncmp(p, key, key_len) == 0 && p[key_len] == '=') {
+            size_t v = len - key_len - 1;
+            if (v >= out_len) {
+                return 0;
+            }
+            memcpy(out, p + key_len + 1, v);
+            out[v] = '\0';
+            return 1;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static rte_spinlock_t *strait_memif_guard_find(uint16_t port, const struct rte_eth_dev_info *dev) {
+    if (strncmp(rte_version(), "DPDK 22.11", 10) != 0 || dev->driver_name == NULL
+        || strcmp(dev->driver_name, "net_memif") != 0 || dev->device == NULL) {
+        return NULL;
+    }
+    char name[RTE_ETH_NAME_MAX_LEN];
+    if (rte_eth_dev_get_name_by_port(port, name) != 0) {
+        return NULL;
+    }
+    const struct strait_mirror_eth_dev *ed = &rte_eth_devices[port];
+    const struct strait_mirror_eth_dev_data *data = ed->data;
+    if (data == NULL || ed->device != dev->device || strncmp(data->name, name, sizeof(name)) != 0
+        || data->rx_queues != rte_eth_fp_ops[port].rxq.data || data->dev_private == NULL) {
+        return NULL;
+    }
+    struct strait_mirror_memif_pmd *pmd = data->dev_private;
+    if (pmd->role > 1 || (pmd->flags & ~0x1Fu) != 0 || pmd->socket_filename == NULL
+        || (pmd->cc_lock.locked != 0 && pmd->cc_lock.locked != 1)) {
+        return NULL;
+    }
+    char socket[256] = "/run/memif.sock";        /* the driver's default, ETH_MEMIF_DEFAULT_SOCKET_FILENAME */
+    const struct rte_devargs *da = rte_dev_devargs(dev->device);
+    if (da != NULL && da->args != NULL) {
+        devarg_value(da->args, "socket", socket, sizeof(socket));
+    }
+    if (strncmp(pmd->socket_filename, socket, sizeof(socket)) != 0) {
+        return NULL;
+    }
+    return &pmd->cc_lock;
+}
+
+/* Enter a burst on a guarded port: 0 when the driver is tearing the link down (skip the burst). */
+static inline int guard_enter(uint16_t port) {
+    rte_spinlock_t *g = port < RTE_MAX_ETHPORTS ? memif_guard[port] : NULL;
+    return g == NULL || rte_spinlock_trylock(g);
+}
+
+static inline void guard_leave(uint16_t port) {
+    rte_spinlock_t *g = port < RTE_MAX_ETHPORTS ? memif_guard[port] : NULL;
+    if (g != NULL) {
+        rte_spinlock_unlock(g);
+    }
+}
 
 int strait_errno(void) { return rte_errno; }
 
@@ -122,6 +251,12 @@ int strait_port_start(uint16_t port, uint16_t nb_queues, uint16_t nb_rxd, uint16
         return rc;
     }
     rte_eth_promiscuous_disable(port);
+    if (port < RTE_MAX_ETHPORTS) {
+        memif_guard[port] = strait_memif_guard_find(port, &dev);
+        if (memif_guard[port] != NULL) {
+            enabled |= STRAIT_CAP_MEMIF_GUARD;
+        }
+    }
     return (int)enabled;
 }
 
@@ -146,7 +281,11 @@ int strait_port_reta(uint16_t port, uint16_t *reta, uint16_t reta_size) {
 
 uint16_t strait_rx_burst(uint16_t port, uint16_t queue, void **mbufs, struct strait_pkt *pkts, uint16_t n) {
     struct rte_mbuf **m = (struct rte_mbuf **)mbufs;
+    if (!guard_enter(port)) {
+        return 0;
+    }
     uint16_t got = rte_eth_rx_burst(port, queue, m, n);
+    guard_leave(port);
     for (uint16_t i = 0; i < got; i++) {
         struct rte_mbuf *b = m[i];
         uint64_t ol = b->ol_flags;
@@ -182,7 +321,12 @@ uint16_t strait_tx_burst(uint16_t port, uint16_t queue, void **mbufs, const uint
         if (l & STRAIT_TX_TCP_CKSUM) ol |= RTE_MBUF_F_TX_TCP_CKSUM;
         b->ol_flags = ol;
     }
-    return rte_eth_tx_burst(port, queue, m, n);
+    if (!guard_enter(port)) {
+        return 0;
+    }
+    uint16_t sent = rte_eth_tx_burst(port, queue, m, n);
+    guard_leave(port);
+    return sent;
 }
 
 int strait_alloc_bulk(void *pool, void **mbufs, uint64_t *addrs, uint16_t n) {

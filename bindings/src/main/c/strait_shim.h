@@ -41,6 +41,8 @@ struct strait_pkt {
 #define STRAIT_CAP_TX_IP_CKSUM  0x4u
 #define STRAIT_CAP_TX_TCP_CKSUM 0x8u
 #define STRAIT_CAP_RSS          0x10u
+#define STRAIT_CAP_MEMIF_GUARD  0x20u  /* memif: bursts hold the driver's control lock, so a leaving peer cannot
+                                          unmap the rings under a burst (see strait_shim.c) */
 
 struct strait_port_info {
     uint8_t  mac[6];

@@ -166,19 +166,8 @@ public final class StraitServer implements AutoCloseable {
         return exit;
     }
 
-    /**
-     * True when the process died of DPDK 22.11's memif teardown race (README, known weaknesses: the driver's
-     * control thread unmaps the shared rings while the poll thread is in a burst, when the peer leaves): the JVM's
-     * crash report for this pid names a frame in librte_net_memif. Any other crash is not excused.
-     */
-    public boolean crashedInMemifDriver() {
-        final java.nio.file.Path report = Cmd.ROOT.resolve("hs_err_pid" + process.pid() + ".log");
-        try {
-            return exit == 134 && java.nio.file.Files.exists(report)
-                && java.nio.file.Files.readString(report).contains("Problematic frame:\n# C  [librte_net_memif");
-        } catch (java.io.IOException e) {
-            return false;
-        }
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public String output() {

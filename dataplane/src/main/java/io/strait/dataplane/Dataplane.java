@@ -175,6 +175,10 @@ public final class Dataplane implements AutoCloseable {
                 | FrameIo.CAP_TX_IP_CKSUM : 0;
             final int caps = Dpdk.portStart(port, c.cores, c.rxDescriptors, c.txDescriptors, pools, want);
             trace.mark("port start");
+            if ("net_memif".equals(info.driver()) && (caps & FrameIo.CAP_MEMIF_GUARD) == 0) {
+                System.err.println("strait: warning: memif teardown guard off (this DPDK's memif layout is not the"
+                    + " 22.11 one Strait checks): a peer leaving mid-burst can crash this process");
+            }
             final NetAgent[] agents = new NetAgent[c.cores];
             final Steering steering = steering(c.cores, port, caps, info);
             for (int q = 0; q < c.cores; q++) {
@@ -264,7 +268,12 @@ public final class Dataplane implements AutoCloseable {
     public String describe() {
         return "dev " + config.deviceName() + " (" + info.driver() + ") mac " + Ethernet.macToString(info.mac())
             + " ip " + Ipv4.toString(config.ip) + "/" + config.prefixLength + " cores " + agents.length
-            + " offloads 0x" + Integer.toHexString(enabledCaps);
+            + " offloads 0x" + Integer.toHexString(enabledCaps)
+            + (isMemif() ? " memif_guard " + ((enabledCaps & FrameIo.CAP_MEMIF_GUARD) != 0 ? "on" : "off") : "");
+    }
+
+    private boolean isMemif() {
+        return "net_memif".equals(info.driver());
     }
 
     /** Where the threads run, for the READY line: the poll CPUs, and the CPUs of every other JVM thread. */

@@ -58,4 +58,10 @@ public interface FrameIo {
     int CAP_TX_IP_CKSUM = 0x4;
     int CAP_TX_TCP_CKSUM = 0x8;
     int CAP_RSS = 0x10;
+    /**
+     * memif only: each burst holds the driver's control lock, so a peer leaving cannot unmap the rings under a burst
+     * (DPDK 22.11's teardown race; see strait_shim.c). Clear on a memif port when the driver's layout was not
+     * recognised: that port runs unguarded.
+     */
+    int CAP_MEMIF_GUARD = 0x20;
 }
