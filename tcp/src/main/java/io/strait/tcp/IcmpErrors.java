@@ -112,6 +112,7 @@ final class IcmpErrors {
             return;
         }
         t.sndMss = mss;
+        MtuProbing.onPathMtuReduced(t, mss);
         c.pmtuReductions.incrementRelease();
         final int maxSeg = Output.maxSegment(t);
         boolean marked = false;
@@ -122,12 +123,10 @@ final class IcmpErrors {
                 marked = true;
             }
         }
-        if (marked && !t.inRecovery && !t.inLoss) {
+        if (marked) {
             // As Linux (tcp_simple_retransmit enters CA_Loss with ssthresh and cwnd as they are, and no undo): no
             // fast recovery may start over these marks until everything now in flight is acknowledged.
-            t.inLoss = true;
-            t.recover = t.sndMax;
-            t.undoPossible = false;
+            MtuProbing.resendWithoutReduction(t);
         }
         if (t.cwnd < t.sndMss) {
             t.cwnd = t.sndMss; // cannot happen (cwnd >= the old MSS); kept so no value from the wire breaks it
