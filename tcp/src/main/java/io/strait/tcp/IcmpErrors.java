@@ -106,14 +106,19 @@ final class IcmpErrors {
         }
         final int mtu = Math.max(nextHopMtu, MIN_PMTU);
         final int mss = Math.max(mtu - IP_TCP_HEADERS, Input.MIN_MSS);
-        if (mss >= t.sndMss) {
+        // RFC 4821 (MtuProbing): a packetization-layer search in progress never goes above what a router reported;
+        // a probe larger than that was refused, and is resent below in the current size, as any segment too big.
+        final boolean probeRefused = t.mtupProbeMss > mss;
+        MtuProbing.onPathMtuReduced(t, mss);
+        if (mss >= t.sndMss && !probeRefused) {
             // RFC 1191 §6.3: a path MTU is raised only by the host's own probing, never by an ICMP message.
             c.pmtuIgnored.incrementRelease();
             return;
         }
-        t.sndMss = mss;
-        MtuProbing.onPathMtuReduced(t, mss);
-        c.pmtuReductions.incrementRelease();
+        if (mss < t.sndMss) {
+            t.sndMss = mss;
+            c.pmtuReductions.incrementRelease();
+        }
         final int maxSeg = Output.maxSegment(t);
         boolean marked = false;
         for (int i = 0; i < t.segCount; i++) {
