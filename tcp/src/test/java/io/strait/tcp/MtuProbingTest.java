@@ -207,6 +207,29 @@ class MtuProbingTest {
     }
 
     @Test
+    @DisplayName("RFC 4821 §7.6.3: a probe still unacknowledged when the retransmission timer expires failed: search_high drops below it (next probe 1133), the MSS stays")
+    void probeOutAtTheTimeoutFailed() {
+        final Harness h = open(Harness.base(), false);
+        h.peerAck = highest(untilBlackHole(h), h.iss + 1);
+        final List<CapturedSegment> fromProbe = untilProbe(h, 200);
+        final CapturedSegment probe = fromProbe.get(0);
+        final long rtos = h.counter("rto_expiries");
+        List<CapturedSegment> resent = List.of();
+        while (h.counter("rto_expiries") == rtos) {
+            resent = h.nextEvent(Long.MAX_VALUE); // the peer hears nothing: a loss probe, then the timeout
+        }
+        assertEquals(1, h.counter("pmtu_probe_failures"));
+        expect(resent.get(0), ACK, probe.seq(), h.peerSeq);
+        assertEquals(BASE, resent.get(0).payload().length);
+        assertEquals(BASE, h.engine.sendMss(h.handle));
+        h.peerAck = highest(fromProbe, probe.seq());
+        final List<CapturedSegment> next = untilProbe(h, 400);
+        assertEquals(1133, next.get(0).payload().length, "(1024 + 1241 + 1) / 2");
+        assertNull(h.engine.invariantViolation());
+        h.finishAndCheckLeaks();
+    }
+
+    @Test
     @DisplayName("RFC 4821 §7.6.4: a probe lost together with another segment is inconclusive: fast recovery as for any congestion, the search range unchanged")
     void probeLostWithOthersIsCongestion() {
         final Harness h = open(Harness.base(), true);
