@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 10, ICMP for connections: path MTU discovery (RFC 1191) against the Linux peer. A 30 MB download from
+ * Issue 10, ICMP for connections: path MTU discovery (RFC 1191) against the Linux peer, and packetization-layer
+ * PMTUD (RFC 4821) where the ICMP is filtered ({@link #probingCarriesADownloadThroughABlackHole}). A 30 MB download from
  * {@code serve --app http} runs while scapy in the peer namespace plays a router whose next hop has an MTU of 1280:
  * it answers a full-size segment of the live connection with "fragmentation needed" (type 3 code 4, MTU 1280)
  * quoting it. The transfer must complete byte-exact, and every segment Strait sends after the reduction must fit a
@@ -83,6 +84,81 @@ class PmtuIT {
             System.out.println("PmtuIT: " + r.out().replace('\n', ' ') + " icmp_drop_out_of_window="
                 + http.counter("tcp.icmp_drop_out_of_window") + " pmtu_ignored=" + http.counter("tcp.pmtu_ignored"));
         }
+    }
+
+    /**
+     * RFC 4821 where ICMP is filtered (a PMTUD black hole, RFC 2923 §2.1): in the peer namespace an nftables rule
+     * drops every IPv4 packet from Strait longer than 1280 bytes, and nothing answers with an ICMP. The handshake
+     * still negotiates MSS 1460, so a 100 MB download starts with segments that vanish; the engine must suspect the
+     * black hole from its timeouts, fall back to 1024 and probe its way up to the largest size that passes (1240),
+     * and the download must arrive intact (byte count and SHA-256 of byte i = i mod 251) well within a minute.
+     */
+    @Test
+    void probingCarriesADownloadThroughABlackHole() throws Exception {
+        final long n = 100_000_000;
+        final String table = "strait_blackhole";
+        nft("delete table ip " + table); // a leftover from an interrupted run, if any
+        final Cmd.Result add = Cmd.peer(30, "nft", "add table ip " + table + " ; add chain ip " + table
+            + " input { type filter hook input priority 0 ; } ; add rule ip " + table
+            + " input ip saddr 198.18.0.2 ip length > 1280 counter drop");
+        assertEquals(0, add.exit(), "nft rule: " + add);
+        try (StraitServer http = StraitServer.start("--app", "http")) {
+            final long t0 = System.nanoTime();
+            final Cmd.Result r = Cmd.peer(90, "sh", "-c", "curl -s --max-time 60 -o /tmp/strait-blackhole.bin"
+                + " -w '%{size_download} %{time_total}\\n' http://198.18.0.2/bytes/" + n
+                + " && sha256sum /tmp/strait-blackhole.bin; rm -f /tmp/strait-blackhole.bin");
+            final double wallS = (System.nanoTime() - t0) / 1e9;
+            assertEquals(0, r.exit(), "curl: " + r);
+            final String[] lines = r.out().trim().split("\n");
+            final String[] sizeTime = lines[0].trim().split(" ");
+            assertEquals(n, Long.parseLong(sizeTime[0]), "bytes downloaded: " + r);
+            assertEquals(expectedSha256(n), lines[1].split(" ")[0], "content (SHA-256 of i mod 251): " + r);
+            final java.util.Map<String, Long> st = http.stat();
+            final long drops = nftDrops(table);
+            assertTrue(drops > 0, "the rule dropped the full-size segments: " + drops);
+            assertTrue(st.getOrDefault("tcp.pmtu_blackholes", 0L) >= 1, "black hole found: " + st);
+            assertTrue(st.getOrDefault("tcp.pmtu_probe_successes", 0L) >= 1, "a probe raised the MSS: " + st);
+            // What the rule dropped: the first flight and its retransmissions before the black hole was found, and
+            // the probes that failed; the 100 MB themselves went through in sizes that fit.
+            assertTrue(drops < 100, "dropped " + drops + " (the transfer kept sending what does not fit?)");
+            final double curlS = Double.parseDouble(sizeTime[1]);
+            assertTrue(curlS < 60, "bounded time: " + curlS + " s");
+            System.out.printf("PmtuIT black hole: %d bytes intact in %.2f s (curl; %.2f s with the checksum), "
+                    + "RTOs %d, black holes %d, probes %d (+%d -%d), packets dropped by the 1280-byte rule %d%n",
+                n, curlS, wallS, st.getOrDefault("tcp.rto_expiries", 0L), st.getOrDefault("tcp.pmtu_blackholes", 0L),
+                st.getOrDefault("tcp.pmtu_probes", 0L), st.getOrDefault("tcp.pmtu_probe_successes", 0L),
+                st.getOrDefault("tcp.pmtu_probe_failures", 0L), drops);
+        } finally {
+            final Cmd.Result del = nft("delete table ip " + table);
+            assertEquals(0, del.exit(), "nft cleanup: " + del);
+        }
+    }
+
+    private static Cmd.Result nft(String command) {
+        return Cmd.peer(30, "nft", command);
+    }
+
+    /** Packets the black-hole rule counted (its {@code counter packets N bytes M}). */
+    private static long nftDrops(String table) {
+        final Cmd.Result r = nft("list table ip " + table);
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+)").matcher(r.out());
+        if (!m.find()) {
+            throw new AssertionError("no counter in " + r);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** SHA-256, hex, of the http app's /bytes/N body: byte i is i mod 251. */
+    static String expectedSha256(long n) throws java.security.NoSuchAlgorithmException {
+        final java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        final byte[] block = new byte[251 * 4096];
+        for (int i = 0; i < block.length; i++) {
+            block[i] = (byte) (i % 251);
+        }
+        for (long done = 0; done < n; done += block.length) {
+            md.update(block, 0, (int) Math.min(block.length, n - done));
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
     }
 
     static long field(String out, String name) {

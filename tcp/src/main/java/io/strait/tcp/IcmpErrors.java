@@ -106,13 +106,19 @@ final class IcmpErrors {
         }
         final int mtu = Math.max(nextHopMtu, MIN_PMTU);
         final int mss = Math.max(mtu - IP_TCP_HEADERS, Input.MIN_MSS);
-        if (mss >= t.sndMss) {
+        // RFC 4821 (MtuProbing): a packetization-layer search in progress never goes above what a router reported;
+        // a probe larger than that was refused, and is resent below in the current size, as any segment too big.
+        final boolean probeRefused = t.mtupProbeMss > mss;
+        MtuProbing.onPathMtuReduced(t, mss);
+        if (mss >= t.sndMss && !probeRefused) {
             // RFC 1191 §6.3: a path MTU is raised only by the host's own probing, never by an ICMP message.
             c.pmtuIgnored.incrementRelease();
             return;
         }
-        t.sndMss = mss;
-        c.pmtuReductions.incrementRelease();
+        if (mss < t.sndMss) {
+            t.sndMss = mss;
+            c.pmtuReductions.incrementRelease();
+        }
         final int maxSeg = Output.maxSegment(t);
         boolean marked = false;
         for (int i = 0; i < t.segCount; i++) {
@@ -122,12 +128,10 @@ final class IcmpErrors {
                 marked = true;
             }
         }
-        if (marked && !t.inRecovery && !t.inLoss) {
+        if (marked) {
             // As Linux (tcp_simple_retransmit enters CA_Loss with ssthresh and cwnd as they are, and no undo): no
             // fast recovery may start over these marks until everything now in flight is acknowledged.
-            t.inLoss = true;
-            t.recover = t.sndMax;
-            t.undoPossible = false;
+            MtuProbing.resendWithoutReduction(t);
         }
         if (t.cwnd < t.sndMss) {
             t.cwnd = t.sndMss; // cannot happen (cwnd >= the old MSS); kept so no value from the wire breaks it

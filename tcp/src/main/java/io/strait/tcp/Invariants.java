@@ -34,6 +34,12 @@ final class Invariants {
             if (t.sndMss < Input.MIN_MSS || t.sndMss > cfg.mss) {
                 return "sndMss " + t.sndMss;
             }
+            if (t.mtupOn && (t.mtupLow < Input.MIN_MSS || t.mtupLow > t.mtupHigh || t.mtupHigh > t.mtupMax
+                || t.mtupMax > cfg.mss || t.sndMss > t.mtupMax
+                || (t.mtupProbeMss != 0 && (t.mtupProbeMss <= t.mtupLow || t.mtupProbeMss > t.mtupHigh)))) {
+                return "MTU search low " + t.mtupLow + " high " + t.mtupHigh + " max " + t.mtupMax + " probe "
+                    + t.mtupProbeMss + " sndMss " + t.sndMss;
+            }
         }
         if (t.rtoNs < 0 || t.rtoNs > cfg.rtoMaxNs || (t.rttValid && t.rtoNs < cfg.rtoMinNs)) {
             return "rto " + t.rtoNs;

@@ -15,10 +15,12 @@ final class Output {
     private final SegmentWriter writer;
     private final SentSegments log;
     private final Timers timers;
+    private final MtuProbing probing;
 
     Output(final TcpConfig cfg, final TcpCounters c, final SegmentWriter writer, final SentSegments log,
-        final Timers timers) {
+        final Timers timers, final MtuProbing probing) {
         this.cfg = cfg;
+        this.probing = probing;
         this.c = c;
         this.writer = writer;
         this.log = log;
@@ -61,7 +63,9 @@ final class Output {
             // RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window.
             t.cwnd = Math.min(t.cwnd, CongestionControl.initialWindow(t.sndMss, cfg.initialWindowSegments));
         }
-        final boolean sentNew = sendNew(t, dataEnd, nowNs, out);
+        // RFC 4821 §7.5: a path MTU probe goes ahead of the data queued behind it (as Linux tcp_write_xmit).
+        final boolean probed = t.mtupOn && probing.maybeProbe(t, dataEnd, nowNs, out);
+        final boolean sentNew = sendNew(t, dataEnd, nowNs, out) || probed;
         t.forceSend = false;
         if (t.ackNow) {
             writer.emit(t, out, t.sndMax, 0, ACK, nowNs);

@@ -18,12 +18,14 @@ final class Recovery {
     /** Non-null when the congestion control sets cwnd from delivery-rate samples (BBR). */
     private final Bbr bbr;
     private final DeliveryRate rate;
+    private final MtuProbing probing;
     /** The RTT sample of the ACK being processed (RACK's, from the transmit record), or -1. */
     private long ackRttNs;
 
     Recovery(final TcpConfig cfg, final TcpCounters c, final CongestionControl cc, final SentSegments log,
-        final RackTlp rack) {
+        final RackTlp rack, final MtuProbing probing) {
         this.cfg = cfg;
+        this.probing = probing;
         this.c = c;
         this.cc = cc;
         this.log = log;
@@ -220,6 +222,7 @@ final class Recovery {
                     }
                 }
             }
+            probing.onCumulativeAck(t, ack, nowNs); // RFC 4821 §7.6.1: before the probe's record goes
             log.ackTo(t, ack);
         }
         if (retransmittedAcked) {
@@ -312,6 +315,9 @@ final class Recovery {
     private boolean startRecoveryIfLost(final Tcb t, final int delivered, final int maxSeg, final long nowNs) {
         if (t.inRecovery || t.inLoss || t.lostBytes <= 0 || Seq.lt(t.sndUna, t.recover)) {
             return false;
+        }
+        if (probing.onLoss(t, nowNs)) {
+            return false; // RFC 4821 §7.6.2: only the MTU probe was lost: its size, not congestion
         }
         enterRecovery(t, nowNs);
         if (t.sackOn && bbr == null) {
@@ -448,6 +454,7 @@ final class Recovery {
         for (int i = 0; i < t.segCount; i++) {
             log.markLost(t, log.at(t, i));
         }
+        probing.onRetransmissionTimeout(t, nowNs); // RFC 4821 §7.7: a black hole lowers the size of what is resent
         return true;
     }
 }

@@ -52,6 +52,18 @@ final class Tcb {
     /** The last soft ICMP error for this connection (RFC 1122 §4.2.3.9): type << 8 | code; 0 = none. */
     int softError;
 
+    // RFC 4821 packetization-layer path MTU discovery (MtuProbing), in MSS units (as sndMss): on after a black
+    // hole was suspected; search_low (passes), search_high (may pass), the MSS before the black hole (the ceiling),
+    // the probe in flight (size 0 = none) and when the search last finished (reprobes wait an interval after it).
+    boolean mtupOn;
+    int mtupLow;
+    int mtupHigh;
+    int mtupMax;
+    int mtupProbeMss;
+    int mtupProbeSeq;
+    int mtupProbeEnd;
+    long mtupStampNs;
+
     // Receive sequence variables (RFC 9293 §3.3.1, Figure 5).
     int irs;
     int rcvNxt;
@@ -263,6 +275,9 @@ final class Tcb {
         sndMss = 0;
         tsOn = sackOn = wsOn = forceSend = false;
         softError = 0;
+        mtupOn = false;
+        mtupLow = mtupHigh = mtupMax = mtupProbeMss = mtupProbeSeq = mtupProbeEnd = 0;
+        mtupStampNs = 0;
         irs = rcvNxt = rcvWnd = rcvAdvEdge = 0;
         chunk = -1;
         sndLarge = rcvLarge = -1;

@@ -51,6 +51,14 @@ public final class TcpConfig {
     public final long cookieSecretRotationNs;
     public final int ephemeralPortMin;
     public final int ephemeralPortMax;
+    /** RFC 4821 packetization-layer PMTUD after a suspected black hole (Linux net.ipv4.tcp_mtu_probing = 1). */
+    public final boolean mtuProbing;
+    /** RFC 4821 §7.2: the MSS a black-holed connection falls back to (search_low; Linux tcp_base_mss). */
+    public final int mtuProbeBaseMss;
+    /** Consecutive retransmission timeouts after which a black hole is suspected (Linux tcp_retries1). */
+    public final int mtuBlackholeRtos;
+    /** How long after a finished search the path is probed again for a larger MTU (Linux tcp_probe_interval). */
+    public final long mtuProbeIntervalNs;
 
     private TcpConfig(final Builder b) {
         maxConnections = b.maxConnections;
@@ -91,6 +99,15 @@ public final class TcpConfig {
         cookieSecretRotationNs = b.cookieSecretRotationNs;
         ephemeralPortMin = b.ephemeralPortMin;
         ephemeralPortMax = b.ephemeralPortMax;
+        mtuProbing = b.mtuProbing;
+        mtuProbeBaseMss = b.mtuProbeBaseMss;
+        mtuBlackholeRtos = b.mtuBlackholeRtos;
+        mtuProbeIntervalNs = b.mtuProbeIntervalNs;
+        if (mtuProbeBaseMss < MtuProbing.FLOOR_MSS || mtuProbeBaseMss > 65535 || mtuBlackholeRtos < 1
+            || mtuProbeIntervalNs < 0) {
+            throw new IllegalArgumentException("mtuProbeBaseMss must be " + MtuProbing.FLOOR_MSS
+                + "..65535, mtuBlackholeRtos >= 1 and mtuProbeIntervalNs >= 0");
+        }
         if (maxConnections < 1 || sendBufferBytes < 2 * mss || receiveBufferBytes < 2 * mss) {
             throw new IllegalArgumentException("maxConnections >= 1 and buffers >= 2*mss required");
         }
@@ -200,6 +217,17 @@ public final class TcpConfig {
         /** RFC 6056 §2.1: the IANA dynamic range 49152-65535; Linux uses 32768-60999. */
         int ephemeralPortMin = 49152;
         int ephemeralPortMax = 65535;
+        /**
+         * RFC 4821 PLPMTUD: on, as Linux with net.ipv4.tcp_mtu_probing = 1 (Linux's default is 0): it only acts once
+         * repeated timeouts suggest a black hole, and without it such a connection stalls until R2.
+         */
+        boolean mtuProbing = true;
+        /** RFC 4821 §7.2: 1024 bytes is a search_low nearly every path carries (Linux tcp_base_mss). */
+        int mtuProbeBaseMss = 1024;
+        /** As Linux (tcp_retries1 = 3): a black hole is suspected from the third timeout in a row. */
+        int mtuBlackholeRtos = 3;
+        /** As Linux (tcp_probe_interval): 10 minutes between searches for a larger MTU. */
+        long mtuProbeIntervalNs = 600_000_000_000L;
 
         public Builder maxConnections(final int v) { maxConnections = v; return this; }
         public Builder listenBacklog(final int v) { listenBacklog = v; return this; }
@@ -237,6 +265,10 @@ public final class TcpConfig {
         public Builder maxTimersPerPoll(final int v) { maxTimersPerPoll = v; return this; }
         public Builder timerTickNs(final long v) { timerTickNs = v; return this; }
         public Builder cookieSecretRotationNs(final long v) { cookieSecretRotationNs = v; return this; }
+        public Builder mtuProbing(final boolean v) { mtuProbing = v; return this; }
+        public Builder mtuProbeBaseMss(final int v) { mtuProbeBaseMss = v; return this; }
+        public Builder mtuBlackholeRtos(final int v) { mtuBlackholeRtos = v; return this; }
+        public Builder mtuProbeIntervalNs(final long v) { mtuProbeIntervalNs = v; return this; }
         public Builder ephemeralPorts(final int min, final int max) { ephemeralPortMin = min; ephemeralPortMax = max; return this; }
 
         public TcpConfig build() {

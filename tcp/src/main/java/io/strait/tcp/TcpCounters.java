@@ -89,6 +89,12 @@ public final class TcpCounters {
     public final AtomicCounter pmtuReductions;
     /** "Fragmentation needed" that named no usable, lower MTU, or came in a state without data. */
     public final AtomicCounter pmtuIgnored;
+    /** Black holes suspected (RFC 4821 §7.7): repeated timeouts of full-size segments lowered the send MSS. */
+    public final AtomicCounter pmtuBlackholes;
+    /** RFC 4821 probes sent, acknowledged (the MSS rose) and lost (the search range shrank). */
+    public final AtomicCounter pmtuProbes;
+    public final AtomicCounter pmtuProbeSuccesses;
+    public final AtomicCounter pmtuProbeFailures;
     // Connections.
     public final AtomicCounter activeOpens;
     public final AtomicCounter passiveOpens;
@@ -156,6 +162,10 @@ public final class TcpCounters {
         icmpConnectAborts = m.newCounter(p + "icmp_connect_aborts");
         pmtuReductions = m.newCounter(p + "pmtu_reductions");
         pmtuIgnored = m.newCounter(p + "pmtu_ignored");
+        pmtuBlackholes = m.newCounter(p + "pmtu_blackholes");
+        pmtuProbes = m.newCounter(p + "pmtu_probes");
+        pmtuProbeSuccesses = m.newCounter(p + "pmtu_probe_successes");
+        pmtuProbeFailures = m.newCounter(p + "pmtu_probe_failures");
         activeOpens = m.newCounter(p + "active_opens");
         passiveOpens = m.newCounter(p + "passive_opens");
         connectFailures = m.newCounter(p + "connect_failures");

@@ -22,7 +22,8 @@ import static io.strait.tcp.wire.TcpHeader.*;
  *       ({@link NewReno}, {@link Cubic}) with {@link HyStart} (RFC 9406); {@link RttEstimator};</li>
  *   <li>{@link Reassembly}: the receive ring over a {@link RangeSet}, delivery, D-SACK (RFC 2883);</li>
  *   <li>{@link Output} and {@link SegmentWriter}: what to send and how it is written;</li>
- *   <li>{@link IcmpErrors}: ICMP errors after RFC 5927's checks, path MTU discovery (RFC 1191);</li>
+ *   <li>{@link IcmpErrors}: ICMP errors after RFC 5927's checks, path MTU discovery (RFC 1191);
+ *       {@link MtuProbing}: black holes and probing where ICMP is filtered (RFC 4821);</li>
  *   <li>{@link TcbPool}, {@link Listeners}, {@link SynCookies} (RFC 4987), {@link Secrets} (RFC 6528, 6056,
  *       7323 §7.1), {@link Lifecycle}, {@link Timers}, {@link WorkQueue}.</li>
  * </ul>
@@ -31,7 +32,8 @@ import static io.strait.tcp.wire.TcpHeader.*;
  * RFC 9293 (TCP), 5961 (blind attacks), 6298 (RTO), 5681 (congestion control), 6582 (NewReno), 7323 (window scale,
  * timestamps, PAWS), 2018 and 6675 (SACK and SACK recovery), 2883 (D-SACK), 8985 (RACK-TLP), 6937 (PRR),
  * 3522 / 3708 (undo), 7661 (CWV), 9406 (HyStart++), 9438 (CUBIC), 6928 (IW10), 4987 (SYN cookies), 6528 (ISN),
- * 6056 (ports), 6191 (TIME_WAIT reuse), 1122 §4.2.3.6 (keepalive), 1122 §4.2.3.9 / 1191 / 5927 (ICMP errors, PMTUD).
+ * 6056 (ports), 6191 (TIME_WAIT reuse), 1122 §4.2.3.6 (keepalive), 1122 §4.2.3.9 / 1191 / 5927 (ICMP errors, PMTUD),
+ * 4821 (PLPMTUD).
  *
  * <h2>Threading</h2>
  * Every method is called on the engine's own thread (one engine per core). Handler callbacks run on that thread
@@ -96,11 +98,12 @@ public final class TcpEngine {
         writer = new SegmentWriter(config, c, slabBuf);
         final SynCookies cookies = new SynCookies(config, c, entropy, secrets, writer);
         rack = new RackTlp(log, c);
-        recovery = new Recovery(config, c, cc, log, rack);
+        final MtuProbing probing = new MtuProbing(config, c, writer, log);
+        recovery = new Recovery(config, c, cc, log, rack, probing);
         reassembly = new Reassembly(config, c, slabBuf, writer, work);
         lifecycle = new Lifecycle(config, c, cc, pool, listeners, work);
         reassembly.lifecycle(lifecycle, pool);
-        output = new Output(config, c, writer, log, timers);
+        output = new Output(config, c, writer, log, timers, probing);
         input = new Input(config, c, pool, listeners, cookies, secrets, writer, recovery, reassembly, lifecycle,
             output, work);
         icmp = new IcmpErrors(c, log, work, pool);

@@ -25,7 +25,8 @@ final class ServeCommand {
                             [--cores N] [--eal "EXTRA EAL ARGS"] [--cpus LIST] [--idle spin|yield|backoff|sleep]
                             [--mem MB] [--hugepages] [--max-connections N] [--buffer-kb KB]
                             [--buffer-max-kb KB] [--buffer-budget-mb MB] [--cc newreno|cubic|bbr] [--msl-ms MS]
-                            [--rto-min-ms MS] [--tlp-min-ms MS] [--pcap FILE]
+                            [--rto-min-ms MS] [--tlp-min-ms MS] [--mtu-probing on|off]
+                            [--mtu-probe-interval-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
                             [--tls-cert PEM --tls-key PEM] [--warmup]
           echo         writes back every byte it receives until the peer closes (default port 7)
@@ -45,7 +46,9 @@ final class ServeCommand {
           (256); congestion control as the host's Linux (net.ipv4.tcp_congestion_control: bbr, cubic, reno;
           else cubic), MSL (30000 ms: TIME_WAIT lasts 2 MSL, as Linux's 60 s), minimum RTO (200 ms) and
           tail-loss-probe floor added to 2 SRTT (2 ms), both as Linux; `strait stat` shows them (rto_min_us,
-          tlp_min_us).
+          tlp_min_us). Path MTU probing where ICMP is filtered (RFC 4821, as Linux tcp_mtu_probing=1): on; after
+          three timeouts in a row of full-size segments the MSS falls to 1024 and probes search upward, again
+          every --mtu-probe-interval-ms (600000, Linux's tcp_probe_interval) once a search has ended.
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
           --warmup: before READY, echo and http warm the JIT with 40k exchanges over an in-memory wire (about
@@ -66,7 +69,8 @@ final class ServeCommand {
         }
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
             "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb",
-            "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--pcap", "--impair", "--tls-cert", "--tls-key"),
+            "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--mtu-probing", "--mtu-probe-interval-ms", "--pcap",
+            "--impair", "--tls-cert", "--tls-key"),
             Set.of("--hugepages", "--warmup"));
         final String app = a.get("--app", null);
         if (app == null) {
@@ -186,6 +190,10 @@ final class ServeCommand {
         final long budgetBytes = a.getInt("--buffer-budget-mb", 256, 0, 1 << 20) * (1L << 20);
         final int largeBuffers = TcpConfig.largeBuffersFor(budgetBytes, largeBytes);
         final String cc = a.get("--cc", hostCongestionControl());
+        final String probing = a.get("--mtu-probing", "on");
+        if (!probing.equals("on") && !probing.equals("off")) {
+            throw new Args.UsageException("serve: --mtu-probing takes on or off, not '" + probing + "'");
+        }
         final TcpConfig config = TcpConfig.builder()
             .maxConnections(maxConnections)
             .sendBufferBytes(bufferBytes)
@@ -194,6 +202,8 @@ final class ServeCommand {
             .mslNs(a.getInt("--msl-ms", 30_000, 1, 600_000) * 1_000_000L)
             .rtoMinNs(a.getInt("--rto-min-ms", 200, 1, 60_000) * 1_000_000L)
             .tlpMinNs(a.getInt("--tlp-min-ms", 2, 0, 60_000) * 1_000_000L)
+            .mtuProbing(probing.equals("on"))
+            .mtuProbeIntervalNs(a.getInt("--mtu-probe-interval-ms", 600_000, 0, 86_400_000) * 1_000_000L)
             .congestionControl(switch (cc) {
                 case "newreno", "reno" -> TcpConfig.CC_NEWRENO;
                 case "cubic" -> TcpConfig.CC_CUBIC;

@@ -19,6 +19,7 @@ import java.util.function.BooleanSupplier;
  * the wire (with its fate) and every delivery, so a test can check a protocol property from outside the engines.
  */
 public final class SimWire {
+    private static final int IPV4_HEADER_BYTES = 20;
     private final SplittableRandom random;
     private final FaultPlan plan;
     private final VirtualClock clock;
@@ -39,6 +40,9 @@ public final class SimWire {
     public long lostFromB;
     public long lostPayloadBytesFromA;
     public long lostPayloadBytesFromB;
+    /** Segments dropped because their IP datagram exceeded {@link #mtu(int)} (counted in {@link #lost} too). */
+    public long tooBig;
+    private int mtu = Integer.MAX_VALUE;
 
     /**
      * Observes the wire, on the thread that steps it. The buffer is only valid during the call; segments start at
@@ -87,6 +91,15 @@ public final class SimWire {
 
     public SegmentSink sinkB() {
         return sideB;
+    }
+
+    /**
+     * From now on, every IP datagram (20 bytes of IPv4 header plus the TCP segment) longer than {@code ipBytes} is
+     * dropped silently, in both directions: a path MTU black hole (RFC 2923 §2.1), a link that refuses the size and
+     * a router whose ICMP "fragmentation needed" is filtered. {@link Integer#MAX_VALUE} (the default) drops none.
+     */
+    public void mtu(final int ipBytes) {
+        this.mtu = ipBytes;
     }
 
     public VirtualClock clock() {
@@ -138,8 +151,12 @@ public final class SimWire {
     private void transmit(final int srcIp, final int dstIp, final UnsafeBuffer buf, final int length) {
         sent++;
         final long now = clock.nowNs();
-        if (plan.partitioned(now) || random.nextDouble() < plan.loss) {
+        final boolean refused = IPV4_HEADER_BYTES + length > mtu;
+        if (refused || plan.partitioned(now) || random.nextDouble() < plan.loss) {
             lost++;
+            if (refused) {
+                tooBig++;
+            }
             final int payload = length - ((buf.getByte(TcpHeader.DATA_OFFSET_OFFSET) & 0xF0) >>> 2);
             if (srcIp == sideA.ip) {
                 lostFromA++;

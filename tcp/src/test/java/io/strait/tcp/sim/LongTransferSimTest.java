@@ -128,6 +128,7 @@ class LongTransferSimTest {
         long handle = -1;
         long sent;
         boolean closed;
+        int closeReason = -1;
 
         Sender(final TcpEngine engine, final long total) {
             this.engine = engine;
@@ -173,6 +174,7 @@ class LongTransferSimTest {
         @Override
         public void onClose(final long handle, final int reason) {
             closed = true;
+            closeReason = reason;
         }
     }
 }
