@@ -125,6 +125,29 @@ public final class Dpdk {
         strait_dpdk_h.rte_mempool_free(MemorySegment.ofAddress(pool));
     }
 
+    /**
+     * Mbufs of this pool not in it: in the port's rings, in flight or held by Strait
+     * ({@code rte_mempool_in_use_count}, which counts the per-lcore caches as available). Any thread may call it;
+     * the figure is a snapshot that a concurrent burst changes.
+     */
+    public static int mempoolInUse(long pool) {
+        try {
+            return (int) MempoolCount.IN_USE.invokeExact(MemorySegment.ofAddress(pool));
+        } catch (Throwable t) {
+            throw new DpdkException("rte_mempool_in_use_count failed: " + t);
+        }
+    }
+
+    /** Linked on first use: jextract was not run over rte_mempool.h's counting functions. */
+    private static final class MempoolCount {
+        // unsigned int rte_mempool_in_use_count(const struct rte_mempool *mp), exported by librte_mempool, which
+        // the shim names as needed (so the loader lookup finds it).
+        static final java.lang.invoke.MethodHandle IN_USE = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+            java.lang.foreign.SymbolLookup.loaderLookup().find("rte_mempool_in_use_count").orElseThrow(
+                () -> new DpdkException("symbol rte_mempool_in_use_count missing; rebuild with setup/build")),
+            java.lang.foreign.FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    }
+
     /** Bytes of frame an mbuf of this pool holds (data room minus headroom). */
     public static int mbufRoom(long pool) {
         return strait_dpdk_h.strait_mbuf_room(MemorySegment.ofAddress(pool));

@@ -47,6 +47,7 @@ public final class Dataplane implements AutoCloseable {
     /** rte_eal_cleanup ran in this process: DPDK 22.11 cannot initialise the EAL again. */
     private static volatile boolean ealCleanedUp;
     private JvmPauses jvmPauses;
+    private ResourceGauges gauges;
 
     private Dataplane(DataplaneConfig config, AddressLock lock, CpuLocks cpuLocks, int port, Dpdk.PortInfo info,
                       int caps, long[] pools, NetAgent[] agents) {
@@ -203,6 +204,8 @@ public final class Dataplane implements AutoCloseable {
             final Dataplane dp = new Dataplane(c, lock, cpuLocks, port, info, caps, pools, agents);
             dp.jvmPauses = new JvmPauses(counters.manager());
             trace.mark("JVM pause sampler");
+            dp.gauges = new ResourceGauges(counters.manager(), pools, port);
+            trace.mark("resource gauges");
             trace.print();
             return dp;
         } catch (RuntimeException e) {
@@ -424,6 +427,9 @@ public final class Dataplane implements AutoCloseable {
             return;
         }
         closed = true;
+        if (gauges != null) {
+            gauges.close(); // before the pools and the port go
+        }
         for (AgentRunner r : runners) {
             r.close();
         }
