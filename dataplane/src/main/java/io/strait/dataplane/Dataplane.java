@@ -87,7 +87,7 @@ public final class Dataplane implements AutoCloseable {
         }
         if (c.isVirtual()) {
             args.add("--no-pci");
-            args.add("--vdev=" + c.dev);
+            args.add("--vdev=" + c.devArgs());
         } else {
             args.add("-a");
             args.add(c.dev);
