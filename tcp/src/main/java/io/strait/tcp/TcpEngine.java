@@ -62,6 +62,7 @@ public final class TcpEngine {
     private final Output output;
     private final Input input;
     private final IcmpErrors icmp;
+    private final TimerExpiry expiry;
     private final UnsafeBuffer slabBuf;
     private final TcpSegment seg = new TcpSegment();
     private FlowFilter flowFilter;
@@ -107,6 +108,7 @@ public final class TcpEngine {
         input = new Input(config, c, pool, listeners, cookies, secrets, writer, recovery, reassembly, lifecycle,
             output, work);
         icmp = new IcmpErrors(c, log, work, pool);
+        expiry = new TimerExpiry(c, pool, recovery, output, timers, work);
         nextEphemeral = entropy.nextLong() & 0xFFFF;
     }
 
@@ -514,7 +516,7 @@ public final class TcpEngine {
         for (int i = 0; i < fired; i++) {
             final Tcb t = timers.fired(i);
             t.fired = false;
-            onTimers(t, nowNs, out);
+            expiry.expire(t, nowNs, out);
         }
         done += fired;
 
@@ -573,74 +575,6 @@ public final class TcpEngine {
         if (t.state != CLOSED && t.handle() != h) {
             work.add(t);
         }
-    }
-
-    private void onTimers(final Tcb t, final long nowNs, final SegmentSink out) {
-        if (t.state == CLOSED) {
-            return;
-        }
-        if (t.closeDeadlineNs <= nowNs) {
-            t.closeDeadlineNs = Long.MAX_VALUE;
-            switch (t.state) {
-                case SYN_RECEIVED, FIN_WAIT_2 -> {
-                    // FIN_WAIT_2: Deviation, as Linux (tcp_fin_timeout): an orphan does not wait forever.
-                    c.timeouts.incrementRelease();
-                    pool.close(t, CloseReason.TIMEOUT);
-                    return;
-                }
-                case TIME_WAIT -> {
-                    pool.close(t, CloseReason.NORMAL); // RFC 9293 §3.10.8: time-wait timeout, delete the TCB
-                    return;
-                }
-                default -> {
-                }
-            }
-        }
-        if (t.reoDeadlineNs <= nowNs) {
-            t.reoDeadlineNs = Long.MAX_VALUE;
-            c.reorderTimeouts.incrementRelease();
-            recovery.onReorderTimeout(t, nowNs);
-            work.add(t);
-        }
-        if (t.rtxDeadlineNs <= nowNs) {
-            t.rtxDeadlineNs = Long.MAX_VALUE;
-            if (t.tlpArmed) {
-                output.onProbeTimeout(t, nowNs, out);
-            } else if (t.flight() > 0 || Seq.lt(t.sndNxt, t.sndMax)) {
-                if (!recovery.onRetransmissionTimeout(t, nowNs)) {
-                    c.timeouts.incrementRelease();
-                    pool.close(t, CloseReason.TIMEOUT);
-                    return;
-                }
-                t.rtxDeadlineNs = nowNs + t.rtoNs; // RFC 6298 §5.6: restart the timer with the backed-off RTO
-                work.add(t);
-            }
-        }
-        if (t.persistDeadlineNs <= nowNs) {
-            t.persistDeadlineNs = Long.MAX_VALUE;
-            if (!output.onPersist(t, nowNs, out, work)) {
-                c.timeouts.incrementRelease();
-                pool.close(t, CloseReason.TIMEOUT);
-                return;
-            }
-        }
-        if (t.keepaliveDeadlineNs <= nowNs) {
-            t.keepaliveDeadlineNs = Long.MAX_VALUE;
-            if (!output.onKeepalive(t, nowNs, out)) {
-                c.timeouts.incrementRelease();
-                pool.close(t, CloseReason.TIMEOUT);
-                return;
-            }
-        }
-        if (t.delAckDeadlineNs <= nowNs) {
-            t.delAckDeadlineNs = Long.MAX_VALUE;
-            if (t.unackedBytes > 0) {
-                t.ackNow = true;
-                c.delayedAcks.incrementRelease();
-                work.add(t);
-            }
-        }
-        timers.arm(t);
     }
 
     /**
