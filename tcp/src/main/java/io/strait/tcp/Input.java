@@ -159,7 +159,7 @@ final class Input {
         final Tcb t = newTcb(l, dstIp, s.dstPort, srcIp, s.srcPort, true);
         t.irs = s.seq - 1;
         t.rcvNxt = s.seq;
-        t.rcvAdvEdge = t.rcvNxt + Math.min(t.rcvCap, 65535);
+        t.rcvAdvEdge = t.rcvNxt + Math.min(t.rcvBufBytes, 65535);
         startSend(t, s.ack - 1);
         t.sndUna = t.sndNxt = t.sndMax = s.ack;
         t.sndMss = Math.min(mss, cfg.mss);
@@ -245,7 +245,7 @@ final class Input {
         t.irs = s.seq;
         t.rcvNxt = s.seq + 1;
         negotiateOptions(t, s, nowNs);
-        t.rcvAdvEdge = t.rcvNxt + Math.min(t.rcvCap, 65535);
+        t.rcvAdvEdge = t.rcvNxt + Math.min(t.rcvBufBytes, 65535);
         t.sndWnd = s.window; // RFC 7323 §2.2: not scaled in a SYN
         t.maxSndWnd = s.window;
         t.sndWl1 = s.seq;

@@ -175,7 +175,7 @@ final class Reassembly {
         if (cur < 0) {
             cur = 0;
         }
-        if ((t.rcvCap - t.rcvLen) - cur >= Math.min(t.rcvCap / 2, cfg.mss)) {
+        if ((t.rcvBufBytes - t.rcvLen) - cur >= Math.min(t.rcvBufBytes / 2, cfg.mss)) {
             t.ackNow = true;
             work.add(t);
         }

@@ -84,7 +84,7 @@ final class SegmentWriter {
             return false;
         }
         final MutableDirectBuffer b = out.buffer();
-        final int window = syn ? Math.min(t.rcvCap, 65535) : advertiseWindow(t);
+        final int window = syn ? Math.min(t.rcvBufBytes, 65535) : advertiseWindow(t);
         writeHeader(b, o, t.localPort, t.remotePort, seq, (flags & ACK) != 0 ? t.rcvNxt : 0, flags, window, hl);
         int p = o + MIN_LENGTH;
         if (syn) {
@@ -172,7 +172,7 @@ final class SegmentWriter {
 
     /** The window field to send (RFC 7323 §2.3 scaled), with receiver SWS avoidance (RFC 9293 §3.8.6.2.2). */
     int advertiseWindow(final Tcb t) {
-        final int rcvCap = t.rcvCap;
+        final int rcvCap = t.rcvBufBytes; // the ring, or the app's smaller cap (SO_RCVBUF)
         final int free = rcvCap - t.rcvLen;
         int cur = t.rcvAdvEdge - t.rcvNxt;
         if (cur < 0) {

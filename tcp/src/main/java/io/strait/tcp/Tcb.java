@@ -79,6 +79,14 @@ final class Tcb {
     int sndCap;
     int rcvCap;
     int segCap;
+    /**
+     * Bytes the send ring accepts and the receive window offers at most: the ring's capacity, or less under the
+     * app's per-connection cap (SO_SNDBUF / SO_RCVBUF, {@code sndBufLimit} / {@code rcvBufLimit}, 0 = none).
+     */
+    int sndBufBytes;
+    int rcvBufBytes;
+    int sndBufLimit;
+    int rcvBufLimit;
     int sndBase;
     int sndBufSeq;
     int sndHead;
@@ -282,6 +290,7 @@ final class Tcb {
         chunk = -1;
         sndLarge = rcvLarge = -1;
         sndCap = rcvCap = segCap = 0;
+        sndBufBytes = rcvBufBytes = sndBufLimit = rcvBufLimit = 0;
         sndBase = sndBufSeq = sndHead = sndLen = rcvBase = rcvHead = rcvLen = 0;
         ooo.clear();
         dsackPending = false;

@@ -101,6 +101,7 @@ final class TcbPool {
         t.sndCap = sndCap;
         t.rcvCap = rcvCap;
         t.segCap = records;
+        applyLimits(t);
         log.reset(t);
         table.put(localIp, localPort, remoteIp, remotePort, t.slot);
         return t;
@@ -197,6 +198,9 @@ final class TcbPool {
      * bytes and transmit records copied, oldest first. @return false when autotuning is off or the budget is spent
      */
     boolean growSend(final Tcb t) {
+        if (t.sndBufLimit != 0 && t.sndBufLimit <= t.sndCap) {
+            return false; // capped by the app (as Linux's SOCK_SNDBUF_LOCK: a set SO_SNDBUF stops autotuning)
+        }
         final int off = t.sndLarge < 0 ? borrowLarge() : -1;
         if (off < 0) {
             return false;
@@ -207,6 +211,7 @@ final class TcbPool {
         t.sndBase = off;
         t.sndHead = 0;
         t.sndCap = large;
+        applyLimits(t);
         log.moveTo(t, off + large, largeRecords);
         return true;
     }
@@ -216,6 +221,9 @@ final class TcbPool {
      * out-of-order bytes alike, moves into a large chunk so the advertised window can open further.
      */
     boolean growReceive(final Tcb t) {
+        if (t.rcvBufLimit != 0 && t.rcvBufLimit <= t.rcvCap) {
+            return false; // capped by the app (as Linux's SOCK_RCVBUF_LOCK)
+        }
         final int off = t.rcvLarge < 0 ? borrowLarge() : -1;
         if (off < 0) {
             return false;
@@ -226,7 +234,14 @@ final class TcbPool {
         t.rcvBase = off;
         t.rcvHead = 0;
         t.rcvCap = large;
+        applyLimits(t);
         return true;
+    }
+
+    /** The bytes the rings offer: their capacity, or the app's smaller per-connection cap. */
+    static void applyLimits(final Tcb t) {
+        t.sndBufBytes = t.sndBufLimit == 0 ? t.sndCap : Math.min(t.sndBufLimit, t.sndCap);
+        t.rcvBufBytes = t.rcvBufLimit == 0 ? t.rcvCap : Math.min(t.rcvBufLimit, t.rcvCap);
     }
 
     /** A large chunk from the per-core budget, counted; -1 when autotuning is off or the budget is spent. */

@@ -216,6 +216,52 @@ public final class TcpEngine {
         return t == null ? -1 : t.sndLen;
     }
 
+    /**
+     * Per-connection cap on the send buffer (SO_SNDBUF): {@link #write} accepts bytes while fewer than
+     * {@code bytes} are queued, within the engine's ring (and, when the cap is above it, the large ring autotuning
+     * may grow it to); a cap at or below the ring stops send autotuning, as a set SO_SNDBUF does on Linux. At
+     * least two MSS (smaller values are raised); 0 removes the cap. Lowering it below what is queued drops
+     * nothing: writes take no more until the queue falls under it. No-op on a dead handle. Core thread only.
+     */
+    public void setSendBufferLimit(final long handle, final int bytes) {
+        final Tcb t = pool.lookup(handle);
+        if (t != null) {
+            t.sndBufLimit = bytes <= 0 ? 0 : Math.max(bytes, 2 * cfg.mss);
+            TcbPool.applyLimits(t);
+            if (t.wantWritable) {
+                work.add(t); // a raised cap may let onWritable fire
+            }
+        }
+    }
+
+    /**
+     * Per-connection cap on the receive buffer (SO_RCVBUF): the advertised window offers at most {@code bytes}
+     * beyond what the app has not consumed, within the engine's ring; a cap at or below the ring stops receive
+     * autotuning. At least two MSS; 0 removes the cap. A window already advertised is never taken back (RFC 9293
+     * §3.8.6: the right edge does not move left), so a lowered cap shows as the window opens no further. Set it
+     * before the SYN (right after {@link #connect}) for the SYN's window to obey it. No-op on a dead handle. Core
+     * thread only.
+     */
+    public void setReceiveBufferLimit(final long handle, final int bytes) {
+        final Tcb t = pool.lookup(handle);
+        if (t != null) {
+            t.rcvBufLimit = bytes <= 0 ? 0 : Math.max(bytes, 2 * cfg.mss);
+            TcbPool.applyLimits(t);
+        }
+    }
+
+    /** The bytes this connection's send buffer holds at most now (its ring, or its cap); -1 for a dead handle. */
+    public int sendBufferBytes(final long handle) {
+        final Tcb t = pool.lookup(handle);
+        return t == null ? -1 : t.sndBufBytes;
+    }
+
+    /** The most this connection's receive window offers now (its ring, or its cap); -1 for a dead handle. */
+    public int receiveBufferBytes(final long handle) {
+        final Tcb t = pool.lookup(handle);
+        return t == null ? -1 : t.rcvBufBytes;
+    }
+
     /** Bytes received in order and not yet consumed by the app; -1 for a dead handle. */
     public int receiveQueueBytes(final long handle) {
         final Tcb t = pool.lookup(handle);
@@ -258,13 +304,56 @@ public final class TcpEngine {
      */
     public long connect(final int localIp, final int remoteIp, final int remotePort, final TcpHandler handler,
         final long nowNs) {
+        return connect(localIp, 0, remoteIp, remotePort, handler, nowNs);
+    }
+
+    /** {@link #localPortUse}: the port can be used. */
+    public static final int PORT_FREE = 0;
+    /** {@link #localPortUse}: a listener holds the port. */
+    public static final int PORT_LISTENING = 1;
+    /** {@link #localPortUse}: a connection (or TIME_WAIT) holds the four-tuple. */
+    public static final int PORT_IN_USE = 2;
+    /** {@link #localPortUse}: the port's replies are steered to another core (the {@link FlowFilter}). */
+    public static final int PORT_NOT_STEERED_HERE = 3;
+
+    /**
+     * Whether an active open from {@code localPort} to the remote end can happen on this engine: {@link #PORT_FREE},
+     * {@link #PORT_LISTENING}, {@link #PORT_IN_USE} or {@link #PORT_NOT_STEERED_HERE}. Core thread only.
+     */
+    public int localPortUse(final int localIp, final int localPort, final int remoteIp, final int remotePort) {
+        if (listeners.get(localPort) != null) {
+            return PORT_LISTENING;
+        }
+        if (pool.find(localIp, localPort, remoteIp, remotePort) >= 0) {
+            return PORT_IN_USE; // RFC 9293 §3.4: a connection is named by its four-tuple, which must be unique
+        }
+        if (flowFilter != null && !flowFilter.ownsLocalPort(localIp, localPort, remoteIp, remotePort)) {
+            return PORT_NOT_STEERED_HERE;
+        }
+        return PORT_FREE;
+    }
+
+    /**
+     * {@link #connect(int, int, int, TcpHandler, long)} from a local port the caller chose ({@code localPort} 1..65535,
+     * as a socket bound before connect), or, with 0, one the engine picks.
+     *
+     * @return the handle, or -1 (counted as connect_failures) when the port is not {@link #PORT_FREE}
+     *     ({@link #localPortUse} tells why) or no TCB slot is free
+     * @throws IllegalArgumentException for a port outside 0..65535
+     */
+    public long connect(final int localIp, final int localPort, final int remoteIp, final int remotePort,
+        final TcpHandler handler, final long nowNs) {
+        if (localPort < 0 || localPort > 65535) {
+            throw new IllegalArgumentException("local port " + localPort + " is not in 0..65535");
+        }
         timers.start(nowNs);
         if (!unicast(remoteIp)) {
             // RFC 9293 §3.9.1.1 (MUST-46): an OPEN to a broadcast or multicast (or unspecified) address is an error.
             c.connectFailures.incrementRelease();
             return -1;
         }
-        final int port = pickEphemeralPort(localIp, remoteIp, remotePort);
+        final int port = localPort == 0 ? pickEphemeralPort(localIp, remoteIp, remotePort)
+            : localPortUse(localIp, localPort, remoteIp, remotePort) == PORT_FREE ? localPort : -1;
         if (port < 0 || !pool.ensureFree()) {
             c.connectFailures.incrementRelease();
             return -1;
@@ -300,10 +389,11 @@ public final class TcpEngine {
         if (st != SYN_SENT && st != SYN_RECEIVED && st != ESTABLISHED && st != CLOSE_WAIT) {
             return -1;
         }
-        if (length > t.sndCap - t.sndLen && t.sndLarge < 0 && 2L * t.cwnd > t.sndCap) {
+        if (length > t.sndBufBytes - t.sndLen && t.sndLarge < 0 && 2L * t.cwnd > t.sndCap) {
             pool.growSend(t); // buffer autotuning (as Linux's tcp_sndbuf_expand: 2 x cwnd)
         }
-        final int n = Math.min(Math.max(length, 0), t.sndCap - t.sndLen);
+        // Room under the connection's cap (never negative: a cap lowered below what is queued takes nothing more).
+        final int n = Math.min(Math.max(length, 0), Math.max(0, t.sndBufBytes - t.sndLen));
         if (n > 0) {
             Ring.put(slabBuf, t.sndBase, t.sndCap, Ring.wrap(t.sndHead, t.sndLen, t.sndCap), src, offset, n);
             t.sndLen += n;
@@ -550,7 +640,7 @@ public final class TcpEngine {
                     }
                 }
             }
-            if (t.wantWritable && t.sndLen < t.sndCap && t.appAttached) {
+            if (t.wantWritable && t.sndLen < t.sndBufBytes && t.appAttached) {
                 t.wantWritable = false;
                 try {
                     t.handler.onWritable(h);

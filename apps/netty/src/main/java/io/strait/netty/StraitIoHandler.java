@@ -67,7 +67,7 @@ public final class StraitIoHandler implements IoHandler {
     @Override
     public void initialize() {
         // On the event loop's own thread: pinned to the core's CPU and registered with DPDK's EAL.
-        invoker = transport.strait().invoker(core, true);
+        invoker = transport.invoker(core);
     }
 
     @Override

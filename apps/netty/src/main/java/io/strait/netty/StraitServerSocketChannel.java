@@ -104,7 +104,6 @@ public final class StraitServerSocketChannel extends AbstractServerChannel imple
         final InetSocketAddress l = (InetSocketAddress) localAddress;
         final StraitTransport transport = home.transport();
         transport.checkEveryCoreDriven();
-        final Strait strait = transport.strait();
         final int ip = Strait.ipv4(l.getAddress());
         final int ours = home.straitCore().localIp();
         if (ip != 0 && ip != ours) {
@@ -113,8 +112,8 @@ public final class StraitServerSocketChannel extends AbstractServerChannel imple
         }
         final int port = l.getPort();
         home.straitCore().listen(port, bridge); // this core first: a port in use fails the bind here
-        for (int k = 0; k < strait.cores(); k++) {
-            final StraitCore core = strait.core(k);
+        for (int k = 0; k < transport.cores(); k++) {
+            final StraitCore core = transport.core(k);
             if (core != home.straitCore()) {
                 execute(core, () -> core.listen(port, bridge));
             }
@@ -129,12 +128,12 @@ public final class StraitServerSocketChannel extends AbstractServerChannel imple
         if (l == null || home == null) {
             return;
         }
-        final Strait strait = home.transport().strait();
-        if (strait == null) {
+        final StraitTransport transport = home.transport();
+        if (!transport.running()) {
             return;
         }
-        for (int k = 0; k < strait.cores(); k++) {
-            final StraitCore core = strait.core(k);
+        for (int k = 0; k < transport.cores(); k++) {
+            final StraitCore core = transport.core(k);
             if (core == home.straitCore()) {
                 core.unlisten(l.getPort());
             } else {

@@ -18,7 +18,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.Future;
 import io.strait.apps.api.Connection;
-import io.strait.apps.api.Strait;
 import io.strait.tcp.CloseReason;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -68,6 +67,8 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
     private ChannelPromise connectPromise;
     private Future<?> connectTimeout;
     private InetSocketAddress requestedRemote;
+    /** The local address of {@code bind}, used by the next connect that names none. */
+    private InetSocketAddress bound;
     private InetSocketAddress local;
     private InetSocketAddress remote;
 
@@ -187,13 +188,13 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
         }
     }
 
+    /**
+     * Binding a client channel names the local address its connect will use (checked then: the core's address or
+     * the wildcard; port 0 for one Strait picks, or a port of the caller's).
+     */
     @Override
     protected void doBind(SocketAddress localAddress) {
-        final InetSocketAddress l = (InetSocketAddress) localAddress;
-        if (l.getPort() != 0) {
-            throw new UnsupportedOperationException("Strait picks the source port of an active open (one that "
-                + "steers the replies to its core); bind to port 0");
-        }
+        bound = (InetSocketAddress) localAddress;
     }
 
     @Override
@@ -451,11 +452,34 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
         unsafe().close(unsafe().voidPromise());
     }
 
+    private static java.net.BindException bindException(String message) {
+        return new java.net.BindException("Address already in use: " + message);
+    }
+
     private void cancelConnectTimeout() {
         if (connectTimeout != null) {
             connectTimeout.cancel(false);
             connectTimeout = null;
         }
+    }
+
+    /**
+     * The send ({@code send}) or receive buffer size in force for this connection, or 0 when it cannot be read
+     * here (not connected, or not on the core's thread).
+     */
+    int bufferBytes(boolean send) {
+        if (!engineOpen || home == null || !home.executor().isExecutorThread(Thread.currentThread())) {
+            return 0;
+        }
+        final Connection c = home.straitCore().connection(handle);
+        return Math.max(0, send ? c.sendBufferBytes() : c.receiveBufferBytes());
+    }
+
+    /** The core's configured buffer size (0 before the channel has a core). */
+    int coreBufferBytes(boolean send) {
+        final StraitIoHandler h = home;
+        return h == null ? 0 : send ? h.straitCore().tcpConfig().sendBufferBytes
+            : h.straitCore().tcpConfig().receiveBufferBytes;
     }
 
     /** A socket option changed: applied now on the core's thread, else when the channel registers there. */
@@ -549,22 +573,21 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
                 promise.setFailure(new ConnectionPendingException());
                 return;
             }
-            if (localAddress != null && ((InetSocketAddress) localAddress).getPort() != 0) {
-                promise.setFailure(new UnsupportedOperationException("Strait picks the source port of an active "
-                    + "open (one that steers the replies to its core)"));
-                return;
-            }
             final InetSocketAddress r = (InetSocketAddress) remoteAddress;
-            if (r.isUnresolved()) {
+            final InetSocketAddress l = localAddress != null ? (InetSocketAddress) localAddress : bound;
+            if (r.isUnresolved() || l != null && l.isUnresolved()) {
                 promise.setFailure(new UnresolvedAddressException());
                 return;
             }
             final long h;
             try {
-                h = home.straitCore().connect(Strait.ipv4(r.getAddress()), r.getPort(),
-                    home.transport().clientBridge);
+                h = home.straitCore().connect(r, l, home.transport().clientBridge);
             } catch (IllegalArgumentException e) {
                 promise.setFailure(e);
+                return;
+            } catch (IllegalStateException e) {
+                // The local port is taken (or steered to another core): EADDRINUSE, as a kernel socket reports it.
+                promise.setFailure(bindException(e.getMessage()));
                 return;
             }
             if (h < 0) {
@@ -576,7 +599,9 @@ public final class StraitSocketChannel extends AbstractChannel implements Socket
             engineOpen = true;
             requestedRemote = r;
             connectPromise = promise;
-            home.straitCore().connection(h).attach(StraitSocketChannel.this);
+            final Connection c = home.straitCore().connection(h);
+            c.attach(StraitSocketChannel.this);
+            config.applyBuffers(c); // before the SYN leaves at the next cycle: its window obeys SO_RCVBUF
             final int timeoutMs = config.getConnectTimeoutMillis();
             if (timeoutMs > 0) {
                 connectTimeout = eventLoop().schedule(() -> {

@@ -15,8 +15,12 @@ import java.util.Map;
  * The socket options of a {@link StraitSocketChannel}, mapped onto the engine: {@code TCP_NODELAY} is Nagle off
  * (the default, as Netty's), {@code SO_KEEPALIVE} the engine's keepalive, {@code SO_LINGER 0} an abortive close
  * (RST), {@code ALLOW_HALF_CLOSURE} a FIN from the peer raised as {@code ChannelInputShutdownEvent} instead of a
- * close. {@code SO_SNDBUF} and {@code SO_RCVBUF} report the engine's buffer size: Strait sizes buffers per core
- * (and grows them by autotuning), not per socket, so a value set is kept but not applied.
+ * close. {@code SO_SNDBUF} and {@code SO_RCVBUF} cap this connection's send buffer and advertised receive window
+ * within the core's buffers (at least two MSS; a cap under the core's size stops autotuning, as a set SO_*BUF does
+ * on Linux, and one above it lets autotuning grow the buffer up to it); read on the event loop of a connected
+ * channel they give the size in force, else the value set (or the core's size when none was set). On an accepted
+ * connection the SYN-ACK's window went out before this channel existed and is never taken back (RFC 9293 §3.8.6),
+ * so there SO_RCVBUF holds once that first window (at most 64 KB) has been used.
  */
 final class StraitSocketChannelConfig extends DefaultChannelConfig implements SocketChannelConfig {
     private final StraitSocketChannel channel;
@@ -24,8 +28,9 @@ final class StraitSocketChannelConfig extends DefaultChannelConfig implements So
     private volatile boolean keepAlive;
     private volatile int soLinger = -1;
     private volatile boolean allowHalfClosure;
-    private volatile int sendBufferSize = 64 * 1024;
-    private volatile int receiveBufferSize = 64 * 1024;
+    /** SO_SNDBUF / SO_RCVBUF as set; 0 = not set (the core's sizes, autotuning on). */
+    private volatile int sendBufferSize;
+    private volatile int receiveBufferSize;
     private volatile int trafficClass;
 
     StraitSocketChannelConfig(StraitSocketChannel channel) {
@@ -37,6 +42,13 @@ final class StraitSocketChannelConfig extends DefaultChannelConfig implements So
     void apply(Connection c) {
         c.setNagle(!tcpNoDelay);
         c.setKeepalive(keepAlive);
+        applyBuffers(c);
+    }
+
+    /** SO_SNDBUF and SO_RCVBUF, also right after an active open (so the SYN's window obeys SO_RCVBUF). */
+    void applyBuffers(Connection c) {
+        c.setSendBufferLimit(sendBufferSize);
+        c.setReceiveBufferLimit(receiveBufferSize);
     }
 
     @Override
@@ -126,23 +138,33 @@ final class StraitSocketChannelConfig extends DefaultChannelConfig implements So
 
     @Override
     public int getSendBufferSize() {
-        return sendBufferSize;
+        final int inForce = channel.bufferBytes(true);
+        return inForce > 0 ? inForce : sendBufferSize > 0 ? sendBufferSize : channel.coreBufferBytes(true);
     }
 
     @Override
     public StraitSocketChannelConfig setSendBufferSize(int sendBufferSize) {
+        if (sendBufferSize <= 0) {
+            throw new IllegalArgumentException("SO_SNDBUF must be positive: " + sendBufferSize);
+        }
         this.sendBufferSize = sendBufferSize;
+        channel.optionChanged();
         return this;
     }
 
     @Override
     public int getReceiveBufferSize() {
-        return receiveBufferSize;
+        final int inForce = channel.bufferBytes(false);
+        return inForce > 0 ? inForce : receiveBufferSize > 0 ? receiveBufferSize : channel.coreBufferBytes(false);
     }
 
     @Override
     public StraitSocketChannelConfig setReceiveBufferSize(int receiveBufferSize) {
+        if (receiveBufferSize <= 0) {
+            throw new IllegalArgumentException("SO_RCVBUF must be positive: " + receiveBufferSize);
+        }
         this.receiveBufferSize = receiveBufferSize;
+        channel.optionChanged();
         return this;
     }
 

@@ -183,6 +183,32 @@ public final class Connection {
         engine.setNagle(handle, on);
     }
 
+    /**
+     * Per-connection option: the most bytes the send buffer holds (SO_SNDBUF), within the core's buffer (see
+     * {@link io.strait.tcp.TcpEngine#setSendBufferLimit}); 0 restores the core's size and autotuning.
+     */
+    public void setSendBufferLimit(int bytes) {
+        engine.setSendBufferLimit(handle, bytes);
+    }
+
+    /**
+     * Per-connection option: the most the advertised receive window offers (SO_RCVBUF), within the core's buffer
+     * (see {@link io.strait.tcp.TcpEngine#setReceiveBufferLimit}); 0 restores the core's size and autotuning.
+     */
+    public void setReceiveBufferLimit(int bytes) {
+        engine.setReceiveBufferLimit(handle, bytes);
+    }
+
+    /** The bytes this connection's send buffer holds at most now; -1 once closed. */
+    public int sendBufferBytes() {
+        return engine.sendBufferBytes(handle);
+    }
+
+    /** The most this connection's receive window offers now; -1 once closed. */
+    public int receiveBufferBytes() {
+        return engine.receiveBufferBytes(handle);
+    }
+
     /** Per-connection option: keepalive probes (off by default; idle, interval and count from the TCP config). */
     public void setKeepalive(boolean on, long nowNs) {
         engine.setKeepalive(handle, on, nowNs);

@@ -177,6 +177,46 @@ public final class StraitCore {
         return engine.connect(agent.localIp(), remoteIp, remotePort, adapt(handler), agent.nowNs());
     }
 
+    /**
+     * {@link #connect(java.net.InetSocketAddress, ConnectionHandler)} from a local address, as a socket bound before
+     * it connects: its address must be this core's (or the wildcard), its port 0 (the engine picks one that steers
+     * the replies back to this core) or a port of the caller's choice. Core thread only.
+     *
+     * @return the handle, or -1 when no connection slot was free
+     * @throws IllegalArgumentException when the local address is not this core's, or the port is outside 0..65535
+     * @throws IllegalStateException when the local port cannot be used for this remote end: a listener holds it, a
+     *     connection (or TIME_WAIT) holds the four-tuple, or the NIC steers its replies to another core
+     */
+    public long connect(java.net.InetSocketAddress remote, java.net.InetSocketAddress local,
+                        ConnectionHandler handler) {
+        final int remoteIp = Strait.ipv4(remote.getAddress());
+        Strait.checkPort(remote.getPort());
+        if (local == null) {
+            return connect(remoteIp, remote.getPort(), handler);
+        }
+        final int ours = agent.localIp();
+        final int ip = Strait.ipv4(local.getAddress());
+        if (ip != 0 && ip != ours) {
+            throw new IllegalArgumentException("cannot connect from " + local + ": this core's address is "
+                + Strait.inet(ours).getHostAddress() + " (give it, the wildcard 0.0.0.0, or no local address)");
+        }
+        final int port = local.getPort();
+        if (port != 0) {
+            final int use = engine.localPortUse(ours, port, remoteIp, remote.getPort());
+            if (use != TcpEngine.PORT_FREE) {
+                throw new IllegalStateException("cannot connect from local port " + port + " to " + remote + ": "
+                    + switch (use) {
+                        case TcpEngine.PORT_LISTENING -> "a listener holds the port";
+                        case TcpEngine.PORT_IN_USE -> "a connection (or TIME_WAIT) from that port to "
+                            + "that remote end exists";
+                        default -> "the NIC steers its replies to another core (pick port 0, or a port "
+                            + "this core owns)";
+                    });
+            }
+        }
+        return engine.connect(ours, port, remoteIp, remote.getPort(), adapt(handler), agent.nowNs());
+    }
+
     /** {@link #connect(int, int, ConnectionHandler)} to an IPv4 socket address. */
     public long connect(java.net.InetSocketAddress remote, ConnectionHandler handler) {
         return connect(Strait.ipv4(remote.getAddress()), remote.getPort(), handler);

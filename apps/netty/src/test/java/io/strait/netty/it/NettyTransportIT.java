@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -311,6 +312,65 @@ class NettyTransportIT {
         assertEquals("200 from nginx\n", body.get(20, TimeUnit.SECONDS));
         assertTrue(ch.localAddress().toString().contains("198.18.0.2"), ch.localAddress().toString());
         ch.close().sync();
+    }
+
+    /**
+     * Issue 11 §3: an active open from a local port of the caller's (Linux, the peer, sees it as the source port),
+     * and SO_RCVBUF / SO_SNDBUF applied per connection: the window Linux may fill (its snd_wnd, from {@code ss}) is
+     * the 8 KB cap, not the core's 128 KB buffer, and the channel reports the sizes in force.
+     */
+    @Test
+    void aNettyClientConnectsFromItsChosenPortWithItsBufferCaps() throws Exception {
+        final CompletableFuture<Cmd.Result> server = CompletableFuture.supplyAsync(() -> Cmd.peer(60,
+            "/usr/bin/python3", "-c", """
+            import socket, subprocess, re, time
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(('198.18.0.1', 8091)); s.listen(); s.settimeout(40)
+            c, (ip, port) = s.accept()
+            time.sleep(0.3)
+            out = subprocess.run(['ss', '-tin', 'sport', '= :8091'], capture_output=True, text=True).stdout
+            w = re.search(r'snd_wnd:(\\d+)', out)
+            c.sendall(('%d %s\\n' % (port, w.group(1) if w else '-1')).encode()); c.close()
+            print(port, w.group(1) if w else out)
+            """));
+        final long deadline = System.nanoTime() + 20_000_000_000L;
+        while (Cmd.peer(5, "sh", "-c", "ss -ltn | grep -c 198.18.0.1:8091").out().strip().equals("0")) {
+            assertTrue(System.nanoTime() < deadline, "the peer's server did not start");
+            Thread.sleep(100);
+        }
+        final CompletableFuture<String> reply = new CompletableFuture<>();
+        final StringBuilder text = new StringBuilder();
+        final Channel ch = new Bootstrap().group(group).channel(StraitSocketChannel.class)
+            .option(ChannelOption.SO_RCVBUF, 8192).option(ChannelOption.SO_SNDBUF, 16384)
+            .handler(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    text.append(((ByteBuf) msg).toString(StandardCharsets.US_ASCII));
+                    ((ByteBuf) msg).release();
+                }
+
+                @Override
+                public void channelInactive(ChannelHandlerContext ctx) {
+                    reply.complete(text.toString().strip());
+                }
+            }).connect(new InetSocketAddress("198.18.0.1", 8091), new InetSocketAddress("198.18.0.2", 45123))
+            .sync().channel();
+        assertEquals(45123, ((InetSocketAddress) ch.localAddress()).getPort());
+        final int[] inForce = ch.eventLoop().submit(() -> new int[] {ch.config().getOption(ChannelOption.SO_SNDBUF),
+            ch.config().getOption(ChannelOption.SO_RCVBUF)}).get(10, TimeUnit.SECONDS);
+        assertEquals(16384, inForce[0], "SO_SNDBUF in force");
+        assertEquals(8192, inForce[1], "SO_RCVBUF in force");
+        final String[] got = reply.get(30, TimeUnit.SECONDS).split(" ");
+        assertEquals("45123", got[0], "the source port Linux saw: " + server.get(30, TimeUnit.SECONDS));
+        final int peerWindow = Integer.parseInt(got[1]);
+        assertTrue(peerWindow > 0 && peerWindow <= 8192, "Linux's snd_wnd toward us " + peerWindow
+            + " (the core's receive buffer is 128 KB; the cap is 8 KB)");
+
+        // A local address that is not this port's fails clearly, before any packet.
+        final ChannelFuture foreign = new Bootstrap().group(group).channel(StraitSocketChannel.class)
+            .handler(new ChannelInboundHandlerAdapter())
+            .connect(new InetSocketAddress("198.18.0.1", 8091), new InetSocketAddress("198.18.0.9", 0)).await();
+        assertInstanceOf(IllegalArgumentException.class, foreign.cause(), String.valueOf(foreign.cause()));
     }
 
     @Test
