@@ -24,6 +24,9 @@ import static io.strait.tcp.wire.TcpHeader.*;
  *   <li>{@link Output} and {@link SegmentWriter}: what to send and how it is written;</li>
  *   <li>{@link IcmpErrors}: ICMP errors after RFC 5927's checks, path MTU discovery (RFC 1191);
  *       {@link MtuProbing}: black holes and probing where ICMP is filtered (RFC 4821);</li>
+ *   <li>{@link ActiveOpen}: OPEN (RFC 9293 §3.10.1) and the local port (RFC 6056);</li>
+ *   <li>{@link TimerExpiry}: what each deadline does when it fires; {@link WorkDrain}: callbacks and output for
+ *       the connections touched since the last poll;</li>
  *   <li>{@link TcbPool}, {@link Listeners}, {@link SynCookies} (RFC 4987), {@link Secrets} (RFC 6528, 6056,
  *       7323 §7.1), {@link Lifecycle}, {@link Timers}, {@link WorkQueue}.</li>
  * </ul>
@@ -63,10 +66,10 @@ public final class TcpEngine {
     private final Input input;
     private final IcmpErrors icmp;
     private final TimerExpiry expiry;
+    private final WorkDrain drain;
     private final UnsafeBuffer slabBuf;
     private final TcpSegment seg = new TcpSegment();
-    private FlowFilter flowFilter;
-    private long nextEphemeral;
+    private final ActiveOpen opens;
 
     /** RSTs queued by abort() and by failed handlers, sent by the next poll. */
     private final RstQueue rsts;
@@ -108,8 +111,9 @@ public final class TcpEngine {
         input = new Input(config, c, pool, listeners, cookies, secrets, writer, recovery, reassembly, lifecycle,
             output, work);
         icmp = new IcmpErrors(c, log, work, pool);
+        drain = new WorkDrain(tcbs, work, reassembly, pool, output);
         expiry = new TimerExpiry(c, pool, recovery, output, timers, work);
-        nextEphemeral = entropy.nextLong() & 0xFFFF;
+        opens = new ActiveOpen(config, c, pool, listeners, input, secrets, work, entropy.nextLong() & 0xFFFF);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -126,7 +130,7 @@ public final class TcpEngine {
     }
 
     public void setFlowFilter(final FlowFilter f) {
-        this.flowFilter = f;
+        opens.flowFilter(f);
     }
 
     /** Accept connections on {@code port} of any local address. */
@@ -321,16 +325,7 @@ public final class TcpEngine {
      * {@link #PORT_LISTENING}, {@link #PORT_IN_USE} or {@link #PORT_NOT_STEERED_HERE}. Core thread only.
      */
     public int localPortUse(final int localIp, final int localPort, final int remoteIp, final int remotePort) {
-        if (listeners.get(localPort) != null) {
-            return PORT_LISTENING;
-        }
-        if (pool.find(localIp, localPort, remoteIp, remotePort) >= 0) {
-            return PORT_IN_USE; // RFC 9293 §3.4: a connection is named by its four-tuple, which must be unique
-        }
-        if (flowFilter != null && !flowFilter.ownsLocalPort(localIp, localPort, remoteIp, remotePort)) {
-            return PORT_NOT_STEERED_HERE;
-        }
-        return PORT_FREE;
+        return opens.localPortUse(localIp, localPort, remoteIp, remotePort);
     }
 
     /**
@@ -347,31 +342,7 @@ public final class TcpEngine {
             throw new IllegalArgumentException("local port " + localPort + " is not in 0..65535");
         }
         timers.start(nowNs);
-        if (!unicast(remoteIp)) {
-            // RFC 9293 §3.9.1.1 (MUST-46): an OPEN to a broadcast or multicast (or unspecified) address is an error.
-            c.connectFailures.incrementRelease();
-            return -1;
-        }
-        final int port = localPort == 0 ? pickEphemeralPort(localIp, remoteIp, remotePort)
-            : localPortUse(localIp, localPort, remoteIp, remotePort) == PORT_FREE ? localPort : -1;
-        if (port < 0 || !pool.ensureFree()) {
-            c.connectFailures.incrementRelease();
-            return -1;
-        }
-        final Tcb t = input.newTcb(handler, localIp, port, remoteIp, remotePort, false);
-        t.appAttached = true;
-        Input.startSend(t, secrets.isn(t, nowNs));
-        // Offer every enabled option in the SYN (RFC 7323 §2.2, §3.2; RFC 2018 §2); renegotiated on SYN-ACK.
-        t.tsOn = cfg.timestamps;
-        t.sackOn = cfg.sack;
-        t.wsOn = cfg.windowScale;
-        t.rcvWscale = t.wsOn ? cfg.windowScaleShift : 0;
-        t.sndMss = cfg.mss;
-        pool.setState(t, SYN_SENT);
-        t.lastRecvNs = nowNs;
-        work.add(t);
-        c.activeOpens.incrementRelease();
-        return t.handle();
+        return opens.open(localIp, localPort, remoteIp, remotePort, handler, nowNs);
     }
 
     /**
@@ -610,84 +581,8 @@ public final class TcpEngine {
         }
         done += fired;
 
-        int budget = 2 * tcbs.length + 16;
-        while (!work.isEmpty() && budget-- > 0) {
-            final Tcb t = tcbs[work.take()];
-            if (t.state == CLOSED) {
-                t.dirty = false;
-                continue;
-            }
-            final long h = t.handle();
-            // t.dirty stays true while callbacks run, so their writes do not queue the TCB twice.
-            if (t.rcvLen > 0 && t.appAttached && !t.orphan) {
-                if (!reassembly.deliverFromRing(t)) {
-                    requeueIfReused(t, h);
-                    continue;
-                }
-                reassembly.maybeWindowUpdate(t);
-            }
-            if (t.delivered) {
-                t.delivered = false;
-                if (t.appAttached) {
-                    try {
-                        t.handler.onReadComplete(h);
-                    } catch (final Throwable e) {
-                        pool.handlerFailed(t, h, e);
-                    }
-                    if (!TcbPool.alive(t, h)) {
-                        requeueIfReused(t, h);
-                        continue;
-                    }
-                }
-            }
-            if (t.wantWritable && t.sndLen < t.sndBufBytes && t.appAttached) {
-                t.wantWritable = false;
-                try {
-                    t.handler.onWritable(h);
-                } catch (final Throwable e) {
-                    pool.handlerFailed(t, h, e);
-                }
-                if (!TcbPool.alive(t, h)) {
-                    requeueIfReused(t, h);
-                    continue;
-                }
-            }
-            t.dirty = false;
-            output.output(t, nowNs, out);
-            done++;
-        }
+        done += drain.run(nowNs, out);
         c.timersScheduled.setRelease(timers.count());
         return done;
-    }
-
-    private void requeueIfReused(final Tcb t, final long h) {
-        t.dirty = false;
-        if (t.state != CLOSED && t.handle() != h) {
-            work.add(t);
-        }
-    }
-
-    /**
-     * False for 0.0.0.0, the limited broadcast 255.255.255.255 and class D (multicast) and E (reserved) addresses
-     * (RFC 1122 §3.2.1.3). A subnet-directed broadcast needs the netmask, which the dataplane holds.
-     */
-    static boolean unicast(final int ip) {
-        return ip != 0 && (ip >>> 28) < 0xE;
-    }
-
-    /** RFC 6056 §3.3.3, algorithm 3 (simple hash-based), honouring the {@link FlowFilter}. */
-    private int pickEphemeralPort(final int localIp, final int remoteIp, final int remotePort) {
-        final int min = cfg.ephemeralPortMin;
-        final int num = cfg.ephemeralPortMax - min + 1;
-        final long offset = secrets.portOffset(localIp, remoteIp, remotePort);
-        for (int count = 0; count < num; count++) {
-            final int port = min + (int) Math.floorMod(nextEphemeral + offset, (long) num);
-            nextEphemeral++;
-            if (listeners.get(port) == null && pool.find(localIp, port, remoteIp, remotePort) < 0
-                && (flowFilter == null || flowFilter.ownsLocalPort(localIp, port, remoteIp, remotePort))) {
-                return port;
-            }
-        }
-        return -1;
     }
 }
