@@ -66,6 +66,9 @@ class VirtioIT {
                 client.close();
             }
             if (server != null) {
+                System.out.println("VirtioIT: server tcp.segments_to_engine "
+                    + server.counter("tcp.segments_to_engine")
+                    + ", tcp.checksum_verified_by_port " + server.counter("tcp.checksum_verified_by_port"));
                 assertEquals(0, server.stop(), "serve exits 0 on SIGTERM\n" + server.stderr());
             }
         } finally {
@@ -77,10 +80,17 @@ class VirtioIT {
         }
     }
 
+    /**
+     * What the pair negotiates in DPDK 22.11: RX TCP checksum (0x2, VIRTIO_NET_F_GUEST_CSUM); no IPv4 header checksum
+     * (virtio has none). A frame arrives vouched for only when the device validated it (VIRTIO_NET_HDR_F_DATA_VALID):
+     * a vhost-user backend fed by software never sets it, so here the engine verifies every checksum itself and
+     * {@code tcp.checksum_verified_by_port} stays 0 (printed after the transfers).
+     */
     @Test
     void readyListsTheOffloadsTheVirtioPortNegotiated() {
-        assertTrue(server.readyLine().contains("(net_vhost)") && server.readyLine().contains("offloads 0x"),
-            server.readyLine());
+        assertTrue(server.readyLine().contains("(net_vhost)"), server.readyLine());
+        final int offloads = Integer.parseInt(server.readyField("offloads").substring(2), 16);
+        assertEquals(0x2, offloads & 0x2, "RX TCP checksum negotiated: " + server.readyLine());
     }
 
     @Test

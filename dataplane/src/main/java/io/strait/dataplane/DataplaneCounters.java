@@ -64,6 +64,8 @@ public final class DataplaneCounters {
     public final AtomicCounter dropIcmpErrorNotOurs;
 
     public final AtomicCounter tcpSegmentsIn;
+    /** TCP segments whose checksum the port verified (RX offload): the engine did not sum them again. */
+    public final AtomicCounter tcpChecksumByPort;
     public final AtomicCounter tcpSegmentsOut;
     public final AtomicCounter tcpSteered;
     public final AtomicCounter tcpSteerFull;
@@ -147,6 +149,7 @@ public final class DataplaneCounters {
         dropIcmpErrorNotOurs = m.newCounter(p + "drop.icmp_error_not_ours");
 
         tcpSegmentsIn = m.newCounter(p + "tcp.segments_to_engine");
+        tcpChecksumByPort = m.newCounter(p + "tcp.checksum_verified_by_port");
         tcpSegmentsOut = m.newCounter(p + "tcp.segments_from_engine");
         tcpSteered = m.newCounter(p + "tcp.steered_to_other_core");
         tcpSteerFull = m.newCounter(p + "drop.tcp_steer_ring_full");

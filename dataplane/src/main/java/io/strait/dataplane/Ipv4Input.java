@@ -217,7 +217,10 @@ final class Ipv4Input {
             transport.onSegment(frame, l4, l4Length, srcIp, dstIp, false, nowNs, sink);
             return;
         }
-        transport.onSegment(frame, l4, l4Length, srcIp, dstIp,
-            rxL4ChecksumOffload && (flags & FrameIo.RX_L4_CKSUM_GOOD) != 0, nowNs, sink);
+        final boolean byPort = rxL4ChecksumOffload && (flags & FrameIo.RX_L4_CKSUM_GOOD) != 0;
+        if (byPort) {
+            c.tcpChecksumByPort.incrementRelease();
+        }
+        transport.onSegment(frame, l4, l4Length, srcIp, dstIp, byPort, nowNs, sink);
     }
 }

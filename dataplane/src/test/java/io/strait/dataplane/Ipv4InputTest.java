@@ -212,6 +212,7 @@ class Ipv4InputTest {
         onIpv4(tcp(4), FrameIo.RX_L4_CKSUM_GOOD);
         final long[] verified = transport.segments.stream().mapToLong(s -> s[4]).toArray();
         assertEquals(List.of(1L, 0L, 0L, 0L), java.util.Arrays.stream(verified).boxed().toList());
+        assertEquals(1, l.counter("tcp.checksum_verified_by_port"), "only the trusted verdict is counted");
     }
 
     @Test
