@@ -294,7 +294,10 @@ uint16_t strait_rx_burst(uint16_t port, uint16_t queue, void **mbufs, struct str
         uint32_t flags = 0;
         if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD) flags |= STRAIT_RX_IP_CKSUM_GOOD;
         if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD) flags |= STRAIT_RX_IP_CKSUM_BAD;
-        if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) flags |= STRAIT_RX_L4_CKSUM_GOOD;
+        /* NONE: the checksum field is partial (a virtio peer left it to the device, NEEDS_CSUM) but the data's
+         * integrity is verified (DPDK's definition of RTE_MBUF_F_RX_L4_CKSUM_NONE): as good as GOOD. */
+        if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD
+            || (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE) flags |= STRAIT_RX_L4_CKSUM_GOOD;
         if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) flags |= STRAIT_RX_L4_CKSUM_BAD;
         pkts[i].addr = (uint64_t)(uintptr_t)rte_pktmbuf_mtod(b, void *);
         /* A chained (multi-segment) mbuf is reported with length 0: the caller drops and counts it. */

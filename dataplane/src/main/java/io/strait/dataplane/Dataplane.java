@@ -173,7 +173,7 @@ public final class Dataplane implements AutoCloseable {
             }
             trace.mark("mempools");
             final int want = c.offloads ? FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM
-                | FrameIo.CAP_TX_IP_CKSUM : 0;
+                | FrameIo.CAP_TX_IP_CKSUM | FrameIo.CAP_TX_TCP_CKSUM : 0;
             final int caps = Dpdk.portStart(port, c.cores, c.rxDescriptors, c.txDescriptors, pools, want);
             trace.mark("port start");
             if ("net_memif".equals(info.driver()) && (caps & FrameIo.CAP_MEMIF_GUARD) == 0) {

@@ -27,6 +27,7 @@ final class Ipv4Output {
     private final int netmask;
     private final int gateway;
     private final boolean txIpChecksumOffload;
+    private final boolean txTcpChecksumOffload;
     private int claimLocalIp;
     private int claimRemoteIp;
     private int claimProtocol;
@@ -43,6 +44,7 @@ final class Ipv4Output {
         this.netmask = netmask;
         this.gateway = gateway;
         this.txIpChecksumOffload = (io.caps() & FrameIo.CAP_TX_IP_CKSUM) != 0;
+        this.txTcpChecksumOffload = (io.caps() & FrameIo.CAP_TX_TCP_CKSUM) != 0;
     }
 
     /**
@@ -83,11 +85,14 @@ final class Ipv4Output {
         out.putShort(ip + Ipv4.CHECKSUM, (short) 0);
         out.putInt(ip + Ipv4.SRC, src, BIG_ENDIAN);
         out.putInt(ip + Ipv4.DST, dst, BIG_ENDIAN);
+        // With TX TCP checksum offload the engine left the pseudo-header sum in the segment (TcpEngine
+        // txChecksumOffload, set from the same port capability); the port completes it.
+        final int l4 = protocol == Ipv4.PROTO_TCP && txTcpChecksumOffload ? FrameIo.TX_TCP_CKSUM : 0;
         if (txIpChecksumOffload) {
-            return frameLength | FrameIo.TX_IP_CKSUM;
+            return frameLength | FrameIo.TX_IP_CKSUM | l4;
         }
         out.putShort(ip + Ipv4.CHECKSUM, (short) Checksum.compute(out, ip, Ipv4.MIN_HEADER_LENGTH), BIG_ENDIAN);
-        return frameLength;
+        return frameLength | l4;
     }
 
     /**

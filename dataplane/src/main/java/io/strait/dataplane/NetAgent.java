@@ -131,6 +131,11 @@ public final class NetAgent implements Agent, SegmentSink {
         return steering == null ? null : steering.flowFilter(core);
     }
 
+    /** Offloads enabled on this agent's port ({@code FrameIo.CAP_*}). */
+    public int caps() {
+        return io.caps();
+    }
+
     /** This agent's core index (0 with one core). */
     public int core() {
         return core;

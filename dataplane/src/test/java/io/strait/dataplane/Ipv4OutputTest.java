@@ -74,6 +74,24 @@ class Ipv4OutputTest {
     }
 
     @Test
+    @DisplayName("TX TCP checksum offload: TCP frames carry TX_TCP_CKSUM (the IP checksum still in software), ICMP not")
+    void tcpChecksumOffload() {
+        final Layers l = new Layers(FrameIo.CAP_TX_TCP_CKSUM, 0);
+        l.arp.learn(PEER_IP, PEER_MAC, true, nowNs);
+        l.ipv4Out.claim(OUR_IP, PEER_IP, Ipv4.PROTO_TCP, 20);
+        l.ipv4Out.commit(nowNs);
+        l.flush();
+        assertEquals(FrameIo.TX_TCP_CKSUM, l.io.peekSentFlags());
+        assertTrue(Checksum.verify(new UnsafeBuffer(l.io.sent()), 14, 20), "IP checksum written here");
+        l.ipv4Out.claim(OUR_IP, PEER_IP, Ipv4.PROTO_ICMP, 8);
+        l.ipv4Out.commit(nowNs);
+        l.flush();
+        assertEquals(0, l.io.peekSentFlags(), "no TCP offload on ICMP");
+        l.io.sent();
+        l.leakCheck();
+    }
+
+    @Test
     @DisplayName("RFC 1122 §3.3.1.1: on-link destinations are resolved directly, others through the gateway")
     void route() {
         final Layers l = new Layers(0, GATEWAY);

@@ -23,6 +23,9 @@ final class SegmentWriter {
     private final UnsafeBuffer slab;
     private final int rcvCap;
 
+    /** The port completes TCP checksums (TX offload): segments carry the pseudo-header sum instead. */
+    private boolean txChecksumOffload;
+
     SegmentWriter(final TcpConfig cfg, final TcpCounters c, final UnsafeBuffer slab) {
         this.cfg = cfg;
         this.c = c;
@@ -112,7 +115,7 @@ final class SegmentWriter {
         if (len > 0) {
             Ring.get(slab, t.sndBase, t.sndCap, Ring.wrap(t.sndHead, seq - t.sndBufSeq, t.sndCap), b, o + hl, len);
         }
-        b.putShort(o + CHECKSUM_OFFSET, (short) Checksum.tcp(t.localIp, t.remoteIp, b, o, total),
+        b.putShort(o + CHECKSUM_OFFSET, (short) checksum(t.localIp, t.remoteIp, b, o, total),
             ByteOrder.BIG_ENDIAN);
         out.commit();
         c.segmentsOut.incrementRelease();
@@ -204,7 +207,7 @@ final class SegmentWriter {
         }
         final MutableDirectBuffer b = out.buffer();
         writeHeader(b, o, localPort, remotePort, seq, ack, flags, window, MIN_LENGTH);
-        b.putShort(o + CHECKSUM_OFFSET, (short) Checksum.tcp(localIp, remoteIp, b, o, MIN_LENGTH),
+        b.putShort(o + CHECKSUM_OFFSET, (short) checksum(localIp, remoteIp, b, o, MIN_LENGTH),
             ByteOrder.BIG_ENDIAN);
         out.commit();
         c.segmentsOut.incrementRelease();
@@ -239,7 +242,7 @@ final class SegmentWriter {
             }
             putTimestamps(b, p, tsVal, tsEcr);
         }
-        b.putShort(o + CHECKSUM_OFFSET, (short) Checksum.tcp(localIp, remoteIp, b, o, hl), ByteOrder.BIG_ENDIAN);
+        b.putShort(o + CHECKSUM_OFFSET, (short) checksum(localIp, remoteIp, b, o, hl), ByteOrder.BIG_ENDIAN);
         out.commit();
         c.segmentsOut.incrementRelease();
         return true;
@@ -295,5 +298,16 @@ final class SegmentWriter {
         b.putInt(p, l, ByteOrder.BIG_ENDIAN);
         b.putInt(p + 4, r, ByteOrder.BIG_ENDIAN);
         return p + 8;
+    }
+
+    void txChecksumOffload(final boolean on) {
+        txChecksumOffload = on;
+    }
+
+    /** The checksum field of a segment whose field is still zero: complete, or left for the port to complete. */
+    private int checksum(final int localIp, final int remoteIp, final MutableDirectBuffer b, final int o,
+        final int length) {
+        return txChecksumOffload ? Checksum.tcpPseudoHeaderPartial(localIp, remoteIp, length)
+            : Checksum.tcp(localIp, remoteIp, b, o, length);
     }
 }

@@ -133,6 +133,14 @@ public final class TcpEngine {
         opens.flowFilter(f);
     }
 
+    /**
+     * The port completes TCP checksums (TX L4 checksum offload, as the dataplane negotiated it): segments leave with
+     * the pseudo-header sum in their checksum field, and the payload is not summed here.
+     */
+    public void txChecksumOffload(final boolean on) {
+        writer.txChecksumOffload(on);
+    }
+
     /** Accept connections on {@code port} of any local address. */
     public void listen(final int port, final TcpHandler handler) {
         listeners.listen(port, handler);

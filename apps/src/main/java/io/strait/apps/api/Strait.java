@@ -3,6 +3,7 @@ package io.strait.apps.api;
 import io.strait.dataplane.CountersFile;
 import io.strait.dataplane.Dataplane;
 import io.strait.dataplane.DataplaneConfig;
+import io.strait.dataplane.FrameIo;
 import io.strait.tcp.TcpConfig;
 import io.strait.tcp.TcpEngine;
 import org.agrona.concurrent.AgentInvoker;
@@ -187,6 +188,8 @@ public final class Strait implements AutoCloseable {
                     final int i = Integer.parseInt(agent.roleName().substring("strait-core".length()));
                     final TcpEngine engine = new TcpEngine(tcp, random::nextLong, counters.manager(),
                         "core" + i + ".tcp.");
+                    // The port completes TCP checksums when it offered to (virtio, most NICs; not af_packet).
+                    engine.txChecksumOffload((agent.caps() & FrameIo.CAP_TX_TCP_CKSUM) != 0);
                     if (agent.flowFilter() != null) {
                         engine.setFlowFilter(agent.flowFilter()); // active opens pick ports steered to this core
                     }

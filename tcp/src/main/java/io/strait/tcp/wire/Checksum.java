@@ -69,6 +69,15 @@ public final class Checksum {
         return (srcIp >>> 16) + (srcIp & 0xFFFF) + (dstIp >>> 16) + (dstIp & 0xFFFF) + protocol + length;
     }
 
+    /**
+     * What goes in a TCP segment's checksum field when the port completes the checksum (TX L4 checksum offload,
+     * DPDK's RTE_MBUF_F_TX_TCP_CKSUM; virtio's NEEDS_CSUM): the folded pseudo-header sum, not complemented. The
+     * port sums the segment from the TCP header on, this field included, and writes the complement.
+     */
+    public static int tcpPseudoHeaderPartial(int srcIp, int dstIp, int length) {
+        return fold(pseudoHeader(srcIp, dstIp, 6, length)) & 0xFFFF;
+    }
+
     /** Checksum of a TCP segment over the IPv4 pseudo-header; the segment's checksum field must be zero. */
     public static int tcp(int srcIp, int dstIp, DirectBuffer buffer, int offset, int length) {
         return ~fold(add(pseudoHeader(srcIp, dstIp, 6, length), buffer, offset, length)) & 0xFFFF;
