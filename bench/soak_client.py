@@ -16,8 +16,8 @@ Kinds
              POST /echo.
   download   GET /bytes/N on keep-alive connections, N from 0 to 16 MiB, SHA-256 against byte i = i mod 251.
   upload     POST /echo with random bodies up to 2 MiB, sent while the answer is read, SHA-256 of both.
-  slowread   GET /bytes/2 MiB with a 4 KB receive buffer, read 4 KB every 20 ms (Strait meets a zero window and
-             probes it); one in four gives up halfway with a RST.
+  slowread   GET /bytes/2 MiB with a 4 KB receive buffer, read 4 KB every 20 ms with a 1.5 s pause every 64 reads
+             (Strait meets a zero window and probes it); one in four gives up halfway with a RST.
   slowwrite  a request sent one byte every 50 ms, then its answer checked.
   echo       (with --echo) streams of up to 4 MB through the echo app, read back while sent, half-closed, and
              short 64-byte exchanges ended with FIN or RST.
@@ -444,6 +444,7 @@ class Runner:
             try:
                 s.sendall(request("GET", f"/bytes/{n}"))
                 r = HttpReader()
+                reads = 0
                 s.settimeout(OP_TIMEOUT_S)
                 while not r.done and not self.stop.is_set():
                     try:
@@ -460,7 +461,10 @@ class Runner:
                         rst_close(s)
                         s = None
                         return r.got, 0
-                    time.sleep(0.02)
+                    reads += 1
+                    # Now and then a pause longer than the RTO: Strait meets a zero window and must probe it
+                    # (RFC 9293 §3.8.6.1); otherwise Linux's window updates come first.
+                    self.stop.wait(1.5 if reads % 64 == 0 else 0.02)
                 if not r.done:
                     return None  # stopped: not counted
                 if r.status != 200:
