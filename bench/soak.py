@@ -497,7 +497,7 @@ def plot(out):
     with open(os.path.join(out, "samples.csv")) as f:
         rows = list(csv.DictReader(f))
     fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
-    for name in sorted({r["server"] for r in rows}):
+    for i, name in enumerate(sorted({r["server"] for r in rows})):
         mine = [r for r in rows if r["server"] == name]
         t = [float(r["t_s"]) / 60 for r in mine]
         for ax, key, scale, label in ((axes[0], "tcp.tcbs_in_use", 1, "TCBs in use"),
@@ -506,7 +506,7 @@ def plot(out):
                                       (axes[2], "jvm.heap_after_gc_bytes", 2**20, "heap (MiB)")):
             suffix = " after GC" if key == "jvm.heap_after_gc_bytes" else ""
             ax.plot(t, [float(r[key] or 0) / scale for r in mine], marker=".", label=name + suffix,
-                    linestyle="--" if suffix else "-")
+                    linestyle="--" if suffix else "-", color=f"C{i}")
             ax.set_ylabel(label)
     axes[0].legend()
     axes[2].legend(fontsize=8)
