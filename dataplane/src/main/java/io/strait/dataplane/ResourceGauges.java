@@ -6,11 +6,15 @@ import org.agrona.concurrent.status.CountersManager;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.util.List;
 
 /**
  * What a flood or a leak would grow, sampled once a second by a daemon thread (never a poll thread) and published
  * as gauges for {@code strait stat}: mbufs out of the pools (in the port's rings, in flight or held), the JVM heap
- * in use, and the driver's own RX drop counts (missed: its ring overflowed before the poll thread came; no-mbuf:
+ * in use and as the last collection of each heap pool left it, and the driver's own RX drop counts (missed: its ring overflowed before the poll thread came; no-mbuf:
  * the pool was empty). A run whose gauges come back to their starting values leaked nothing.
  *
  * <p>Some drivers count no missed frames (DPDK 22.11's af_packet does not read the socket's drop count): a zero
@@ -21,10 +25,13 @@ final class ResourceGauges implements AutoCloseable {
     private final int port;
     private final AtomicCounter mbufsInUse;
     private final AtomicCounter heapUsedBytes;
+    private final AtomicCounter heapAfterGcBytes;
     private final AtomicCounter rxMissed;
     private final AtomicCounter rxNoMbuf;
     private final AtomicCounter rxErrors;
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    private final List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP).toList();
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -33,6 +40,7 @@ final class ResourceGauges implements AutoCloseable {
         this.port = port;
         mbufsInUse = m.newCounter("mbuf.in_use");
         heapUsedBytes = m.newCounter("jvm.heap_used_bytes");
+        heapAfterGcBytes = m.newCounter("jvm.heap_after_gc_bytes");
         rxMissed = m.newCounter("port.rx_missed");
         rxNoMbuf = m.newCounter("port.rx_nombuf");
         rxErrors = m.newCounter("port.rx_errors");
@@ -62,11 +70,28 @@ final class ResourceGauges implements AutoCloseable {
         }
         mbufsInUse.setRelease(inUse);
         heapUsedBytes.setRelease(memory.getHeapMemoryUsage().getUsed());
+        heapAfterGcBytes.setRelease(heapAfterLastGc(heapPools));
         // Dpdk.portStats: packets in/out, bytes in/out, missed, RX errors, TX errors, no-mbuf.
         final long[] s = Dpdk.portStats(port);
         rxMissed.setRelease(s[4]);
         rxErrors.setRelease(s[5]);
         rxNoMbuf.setRelease(s[7]);
+    }
+
+    /**
+     * Bytes the heap pools held just after their last collection (each pool's collection usage, summed): after a
+     * full GC, the live set. Unlike {@code jvm.heap_used_bytes} it does not move with allocation between GCs,
+     * whole thread-local allocation buffers at a time, so a soak compares live sets with it.
+     */
+    static long heapAfterLastGc(final List<MemoryPoolMXBean> pools) {
+        long sum = 0;
+        for (final MemoryPoolMXBean p : pools) {
+            final MemoryUsage u = p.getCollectionUsage(); // null where the pool has no collector
+            if (u != null) {
+                sum += u.getUsed();
+            }
+        }
+        return sum;
     }
 
     /** Stops the sampler and waits for it, so the pools and the port can be freed after this returns. */

@@ -87,9 +87,18 @@ final class TcbPool {
         return slab.chunks();
     }
 
+    int freeLargeChunks() {
+        return slab.freeLargeChunks();
+    }
+
+    int largeChunks() {
+        return slab.largeChunks();
+    }
+
     /** A free TCB for the four-tuple (the caller checked {@link #freeCount()}), in the table, with its buffers. */
     Tcb allocate(final int localIp, final int localPort, final int remoteIp, final int remotePort) {
         final Tcb t = tcbs[freeSlots[--freeCount]];
+        c.tcbsInUse.setRelease(tcbs.length - freeCount);
         t.localIp = localIp;
         t.localPort = localPort;
         t.remoteIp = remoteIp;
@@ -186,11 +195,15 @@ final class TcbPool {
         if (t.rcvLarge >= 0) {
             slab.releaseLarge(t.rcvLarge);
         }
+        if (t.sndLarge >= 0 || t.rcvLarge >= 0) {
+            c.largeBuffersInUse.setRelease(slab.largeChunks() - slab.freeLargeChunks());
+        }
         listeners.leaveBacklog(t);
         setState(t, TcpState.CLOSED);
         t.generation++;
         t.reset();
         freeSlots[freeCount++] = t.slot;
+        c.tcbsInUse.setRelease(tcbs.length - freeCount);
     }
 
     /**
@@ -251,6 +264,7 @@ final class TcbPool {
         }
         final int off = slab.allocateLarge();
         (off < 0 ? c.buffersBudgetSpent : c.buffersGrown).incrementRelease();
+        c.largeBuffersInUse.setRelease(slab.largeChunks() - slab.freeLargeChunks());
         return off;
     }
 

@@ -7,7 +7,7 @@ import org.agrona.concurrent.status.CountersManager;
  * The engine's named counters, allocated from an Agrona {@link CountersManager} with labels
  * {@code prefix + name} (for example {@code "core0.tcp.segments_in"}). Single writer (the engine's thread),
  * incremented with {@code incrementRelease()} so an external reader (a stat tool over the counters file) sees
- * them. Gauges (connections per state, timers scheduled) are set with {@code setRelease()}.
+ * them. Gauges (connections per state, timers scheduled, TCBs and large buffers in use) are set with {@code setRelease()}.
  */
 public final class TcpCounters {
     public final AtomicCounter segmentsIn;
@@ -101,6 +101,10 @@ public final class TcpCounters {
     public final AtomicCounter connectFailures;
     public final AtomicCounter resetsIn;
     public final AtomicCounter timersScheduled;
+    /** Gauge: TCB slots out of the pool (any state but CLOSED), set on every allocation and release. */
+    public final AtomicCounter tcbsInUse;
+    /** Gauge: large buffer chunks borrowed by autotuning, out of the per-core budget. */
+    public final AtomicCounter largeBuffersInUse;
     public final AtomicCounter[] connectionsByState = new AtomicCounter[TcpState.COUNT];
     private final long[] stateCounts = new long[TcpState.COUNT];
 
@@ -171,6 +175,8 @@ public final class TcpCounters {
         connectFailures = m.newCounter(p + "connect_failures");
         resetsIn = m.newCounter(p + "resets_in");
         timersScheduled = m.newCounter(p + "timers_scheduled");
+        tcbsInUse = m.newCounter(p + "tcbs_in_use");
+        largeBuffersInUse = m.newCounter(p + "large_buffers_in_use");
         for (int s = 0; s < TcpState.COUNT; s++) {
             connectionsByState[s] = m.newCounter(p + "conn_" + TcpState.name(s).toLowerCase());
         }

@@ -188,6 +188,15 @@ public final class TcpEngine {
         return pool.chunks();
     }
 
+    /** Large chunks (buffer autotuning) not borrowed by any connection. */
+    public int freeLargeBufferChunks() {
+        return pool.freeLargeChunks();
+    }
+
+    public int largeBufferChunks() {
+        return pool.largeChunks();
+    }
+
     /** The state of the TCB a handle names, TIME_WAIT included after onClose; CLOSED for a stale handle. */
     public int state(final long handle) {
         final int s = (int) handle;

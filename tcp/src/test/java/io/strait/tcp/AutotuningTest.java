@@ -24,6 +24,8 @@ class AutotuningTest {
         final byte[] data = bytes(40_000, 3);
         assertEquals(40_000, h.write(data), "the ring grew from 16 KB to 64 KB: everything fits");
         assertEquals(1, h.counter("buffers_grown"));
+        assertEquals(1, h.counter("tcbs_in_use"), "gauge: one TCB out of the pool");
+        assertEquals(1, h.counter("large_buffers_in_use"), "gauge: the budget's one large chunk is borrowed");
         final ByteArrayOutputStream got = new ByteArrayOutputStream();
         for (int round = 0; round < 20 && got.size() < data.length; round++) {
             final List<CapturedSegment> segs = round == 0 ? h.poll() : h.send(h.seg());

@@ -200,6 +200,10 @@ final class Harness {
         assertEquals(0, engine.connectionCount(), "TCB slots in use");
         assertEquals(0, engine.scheduledTimers(), "timers scheduled");
         assertEquals(engine.bufferChunks(), engine.freeBufferChunks(), "buffer chunks");
+        assertEquals(engine.largeBufferChunks(), engine.freeLargeBufferChunks(), "large (autotuned) buffer chunks");
+        // The gauges an external soak reads (strait stat) agree with the pool.
+        assertEquals(0, counter("tcbs_in_use"), "tcbs_in_use gauge");
+        assertEquals(0, counter("large_buffers_in_use"), "large_buffers_in_use gauge");
     }
 
     long counter(final String name) {
