@@ -14,8 +14,9 @@ import java.util.List;
 /**
  * What a flood or a leak would grow, sampled once a second by a daemon thread (never a poll thread) and published
  * as gauges for {@code strait stat}: mbufs out of the pools (in the port's rings, in flight or held), the JVM heap
- * in use and as the last collection of each heap pool left it, and the driver's own RX drop counts (missed: its ring overflowed before the poll thread came; no-mbuf:
- * the pool was empty). A run whose gauges come back to their starting values leaked nothing.
+ * in use and as the last collection of each heap pool left it, the driver's own RX drop counts (missed: its ring
+ * overflowed before the poll thread came; no-mbuf: the pool was empty), and the link state ({@link LinkWatch}). A
+ * run whose gauges come back to their starting values leaked nothing.
  *
  * <p>Some drivers count no missed frames (DPDK 22.11's af_packet does not read the socket's drop count): a zero
  * there means "not counted" as much as "none".
@@ -29,13 +30,15 @@ final class ResourceGauges implements AutoCloseable {
     private final AtomicCounter rxMissed;
     private final AtomicCounter rxNoMbuf;
     private final AtomicCounter rxErrors;
+    private final LinkWatch link;
+    private final java.util.function.BooleanSupplier linkUp;
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(p -> p.getType() == MemoryType.HEAP).toList();
     private final Thread thread;
     private volatile boolean running = true;
 
-    ResourceGauges(CountersManager m, long[] pools, int port) {
+    ResourceGauges(CountersManager m, long[] pools, int port, java.util.function.BooleanSupplier linkUp) {
         this.pools = pools.clone();
         this.port = port;
         mbufsInUse = m.newCounter("mbuf.in_use");
@@ -44,6 +47,8 @@ final class ResourceGauges implements AutoCloseable {
         rxMissed = m.newCounter("port.rx_missed");
         rxNoMbuf = m.newCounter("port.rx_nombuf");
         rxErrors = m.newCounter("port.rx_errors");
+        link = new LinkWatch(m, Integer.toString(port), System.err);
+        this.linkUp = linkUp;
         sample();
         thread = new Thread(this::run, "strait-gauges");
         thread.setDaemon(true);
@@ -76,6 +81,7 @@ final class ResourceGauges implements AutoCloseable {
         rxMissed.setRelease(s[4]);
         rxErrors.setRelease(s[5]);
         rxNoMbuf.setRelease(s[7]);
+        link.sample(linkUp.getAsBoolean(), System.nanoTime() / 1_000_000);
     }
 
     /**

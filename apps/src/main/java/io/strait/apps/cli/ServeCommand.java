@@ -28,7 +28,7 @@ final class ServeCommand {
                             [--rto-min-ms MS] [--tlp-min-ms MS] [--mtu-probing on|off]
                             [--mtu-probe-interval-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
-                            [--tls-cert PEM --tls-key PEM] [--warmup]
+                            [--tls-cert PEM --tls-key PEM] [--warmup] [--http-header-timeout-ms MS]
           echo         writes back every byte it receives until the peer closes (default port 7)
           discard      reads and drops everything (default port 9)
           http         HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
@@ -49,6 +49,9 @@ final class ServeCommand {
           tlp_min_us). Path MTU probing where ICMP is filtered (RFC 4821, as Linux tcp_mtu_probing=1): on; after
           three timeouts in a row of full-size segments the MSS falls to 1024 and probes search upward, again
           every --mtu-probe-interval-ms (600000, Linux's tcp_probe_interval) once a search has ended.
+          --http-header-timeout-ms: the http app answers 408 and closes a connection whose request header is
+          not complete this long after the connection opened or the request began (60000, nginx's
+          client_header_timeout; 0: never); counted as http.header_timeouts, one line on stderr per 10 s at most.
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
           --warmup: before READY, echo and http warm the JIT with 40k exchanges over an in-memory wire (about
@@ -70,7 +73,7 @@ final class ServeCommand {
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
             "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb",
             "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--mtu-probing", "--mtu-probe-interval-ms", "--pcap",
-            "--impair", "--tls-cert", "--tls-key"),
+            "--impair", "--tls-cert", "--tls-key", "--http-header-timeout-ms"),
             Set.of("--hugepages", "--warmup"));
         final String app = a.get("--app", null);
         if (app == null) {
@@ -116,7 +119,14 @@ final class ServeCommand {
         try (CountersFile counters = CountersFile.create(4096)) {
             // The embedding API, as any app: Strait runs the cores; each core gets its own server instance.
             try (Strait strait = Strait.builder().dataplane(settings).tcp(tcpConfig).counters(counters).start()) {
-                strait.listen(port, core -> app(app, core));
+                final long headerTimeoutNs = a.getInt("--http-header-timeout-ms",
+                    (int) (HttpServer.DEFAULT_HEADER_TIMEOUT_NS / 1_000_000), 0, 3_600_000) * 1_000_000L;
+                final org.agrona.concurrent.status.AtomicCounter[] headerTimeouts =
+                    new org.agrona.concurrent.status.AtomicCounter[strait.cores()];
+                for (int i = 0; i < headerTimeouts.length && app.equals("http"); i++) {
+                    headerTimeouts[i] = counters.manager().newCounter("core" + i + ".http.header_timeouts");
+                }
+                strait.listen(port, core -> app(app, core, headerTimeoutNs, headerTimeouts[core.index()]));
                 if (a.has("--warmup")) {
                     warmUp(app);
                 }
@@ -252,11 +262,14 @@ final class ServeCommand {
         }
     }
 
-    static ConnectionHandler app(String app, StraitCore core) {
+    static ConnectionHandler app(String app, StraitCore core, long headerTimeoutNs,
+                                 org.agrona.concurrent.status.AtomicCounter headerTimeouts) {
         return switch (app) {
             case "echo" -> EchoServer.INSTANCE;
             case "discard" -> DiscardServer.INSTANCE;
-            default -> new HttpServer(core.tcpConfig());
+            default -> headerTimeoutNs > 0
+                ? new HttpServer(core.tcpConfig()).headerTimeout(core, headerTimeoutNs, headerTimeouts)
+                : new HttpServer(core.tcpConfig());
         };
     }
 

@@ -3,6 +3,8 @@ package io.strait.apps.servers;
 import io.strait.tcp.TcpConfig;
 import io.strait.apps.api.Connection;
 import io.strait.apps.api.ConnectionHandler;
+import io.strait.apps.api.StraitCore;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -25,6 +27,8 @@ import java.nio.charset.StandardCharsets;
  *   <li>Malformed input (bad request line, bare LF, bad header, bad or conflicting Content-Length, both
  *       Content-Length and Transfer-Encoding, bad chunk size) answers 400 and closes; a header block over
  *       {@link #MAX_HEADER_BYTES} answers 431 and closes; a version other than HTTP/1.x answers 505 and closes.</li>
+ *   <li>With {@link #headerTimeout}, a request header not complete within the timeout (counted from the connection's
+ *       opening or the request's first byte) answers 408 and closes (slowloris; {@link HeaderDeadlines}).</li>
  * </ul>
  * Called on the core's thread only.
  */
@@ -39,6 +43,15 @@ public final class HttpServer implements ConnectionHandler {
     private static final byte CHUNK_DATA_CR = HttpRequestParser.CHUNK_DATA_CR;
     private static final byte RESPONDING = HttpRequestParser.RESPONDING;
     private static final byte DONE = HttpRequestParser.DONE;
+    /** The last state in which the request line or a header is still being read. */
+    private static final byte HEADERS_LF = HttpRequestParser.HEADERS_LF;
+
+    /** nginx's client_header_timeout: 60 s. */
+    public static final long DEFAULT_HEADER_TIMEOUT_NS = 60_000_000_000L;
+    /** Header timeouts handled per poll cycle at most (the rest follow in the next cycles). */
+    static final int HEADER_EXPIRIES_PER_CYCLE = 64;
+    /** One log line per this interval at most for header timeouts; every one is counted. */
+    static final long HEADER_TIMEOUT_LOG_INTERVAL_NS = 10_000_000_000L;
 
     // Routes.
     private static final byte ROUTE_HELLO = HttpRequestParser.ROUTE_HELLO;
@@ -86,6 +99,14 @@ public final class HttpServer implements ConnectionHandler {
     private final int[] spillLen;
     private final java.util.ArrayDeque<UnsafeBuffer> spareSpills = new java.util.ArrayDeque<>();
     private int spillsAllocated;
+    // Header timeout (null/0 when off): deadlines, the core that runs them, the counter, the rate-limited line.
+    private HeaderDeadlines headerDeadlines;
+    private StraitCore core;
+    private AtomicCounter headerTimeouts;
+    private final HeaderDeadlines.Expiry onHeaderTimeout = this::headerTimedOut;
+    private long nextLogNs;
+    private boolean loggedOnce;
+    private long unlogged;
 
     /** One per core: its per-connection state is indexed by the core's connection slots. */
     public HttpServer(TcpConfig config) {
@@ -116,6 +137,51 @@ public final class HttpServer implements ConnectionHandler {
         helloResponse = new UnsafeBuffer(hello);
     }
 
+    /**
+     * Closes connections whose request header is not complete within {@code timeoutNs} of the connection's opening
+     * or of the request's first byte: 408, then close (RFC 9110 §15.5.9). Each is counted in {@code counter} (may be
+     * null) and reported in one line on stderr at most every 10 s. Call once, on {@code core}'s thread, before the
+     * first connection (in the per-core factory of {@code Strait.listen}).
+     */
+    public HttpServer headerTimeout(StraitCore core, long timeoutNs, AtomicCounter counter) {
+        if (headerDeadlines != null) {
+            throw new IllegalStateException("header timeout already set");
+        }
+        this.headerDeadlines = new HeaderDeadlines(state.length, timeoutNs);
+        this.core = core;
+        this.headerTimeouts = counter;
+        core.addTask(nowNs -> headerDeadlines.expire(nowNs, HEADER_EXPIRIES_PER_CYCLE, onHeaderTimeout));
+        return this;
+    }
+
+    private void headerTimedOut(int s, long handle) {
+        if (!core.isOpen(handle)) {
+            return;
+        }
+        if (headerTimeouts != null) {
+            headerTimeouts.increment();
+        }
+        final long nowNs = core.nowNs();
+        if (loggedOnce && nowNs - nextLogNs < 0) {
+            unlogged++;
+        } else {
+            System.err.println("strait http: closed a connection whose request header was not complete within "
+                + headerDeadlines.timeoutNs() / 1_000_000 + " ms (slow or stalled client); " + unlogged
+                + " more since the last line" + (headerTimeouts != null ? "; http.header_timeouts "
+                + headerTimeouts.get() : ""));
+            loggedOnce = true;
+            nextLogNs = nowNs + HEADER_TIMEOUT_LOG_INTERVAL_NS;
+            unlogged = 0;
+        }
+        final Connection c = core.connection(handle);
+        if (free(c) >= 256) {
+            fail(c, s, 408);
+        } else {
+            state[s] = DONE;
+            c.abort(); // it does not read either: no room for the answer
+        }
+    }
+
     private static UnsafeBuffer pattern() {
         final byte[] p = new byte[251 + PATTERN_SPAN];
         for (int i = 0; i < p.length; i++) {
@@ -127,6 +193,9 @@ public final class HttpServer implements ConnectionHandler {
     @Override
     public void onOpen(Connection c) {
         reset(c.slot());
+        if (headerDeadlines != null) {
+            headerDeadlines.arm(c.slot(), c.handle(), core.nowNs());
+        }
     }
 
     private void reset(int s) {
@@ -141,6 +210,9 @@ public final class HttpServer implements ConnectionHandler {
     @Override
     public int onData(Connection c, DirectBuffer buffer, int offset, int length) {
         final int s = c.slot();
+        if (headerDeadlines != null && state[s] <= HEADERS_LF && length > 0) {
+            headerDeadlines.arm(s, c.handle(), core.nowNs()); // a request's first byte; no-op while armed
+        }
         int i = 0;
         while (i < length) {
             final byte st = state[s];
@@ -194,6 +266,9 @@ public final class HttpServer implements ConnectionHandler {
 
     /** The empty line after the headers: decide the body, start the response. */
     private boolean headersComplete(Connection c, int s) {
+        if (headerDeadlines != null) {
+            headerDeadlines.disarm(s);
+        }
         if (chunked[s] && sawLength[s]) {
             fail(c, s, 400); // RFC 9112 §6.1: both is a smuggling risk; reject and close
             return false;
@@ -457,6 +532,7 @@ public final class HttpServer implements ConnectionHandler {
             case 200 -> "200 OK";
             case 400 -> "400 Bad Request";
             case 404 -> "404 Not Found";
+            case 408 -> "408 Request Timeout";
             case 431 -> "431 Request Header Fields Too Large";
             default -> "505 HTTP Version Not Supported";
         });
@@ -537,6 +613,9 @@ public final class HttpServer implements ConnectionHandler {
 
     @Override
     public void onClose(Connection c, int reason) {
+        if (headerDeadlines != null) {
+            headerDeadlines.disarm(c.slot());
+        }
         state[c.slot()] = DONE;
         releaseSpill(c.slot());
     }
