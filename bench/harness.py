@@ -100,6 +100,8 @@ class Server:
 
     def __init__(self, name, argv, ready="READY", cpu=SERVER_CPU, ns=False, port=None, host=None, logdir=None):
         self.name = name
+        # A C DPDK program (reflector, pinger) leaves its runtime folder (several MB of tmpfs) behind: removed at stop.
+        self.file_prefix = argv[argv.index("--file-prefix") + 1] if "--file-prefix" in argv else None
         if cpu is not None:
             argv = ["taskset", "-c", cpu] + argv
         if ns:
@@ -169,6 +171,8 @@ class Server:
         rest = self.proc.stdout.read() if self.proc.stdout else ""
         self.log.write(rest or "")
         self.log.close()
+        if self.file_prefix:
+            shutil.rmtree(os.path.join("/var/run/dpdk", self.file_prefix), ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------

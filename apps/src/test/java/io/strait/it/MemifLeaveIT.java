@@ -40,8 +40,9 @@ class MemifLeaveIT {
             int withTraffic = 0;
             for (int i = 0; i < LEAVES; i++) {
                 final Path out = dir.resolve("pinger.out");
+                final String prefix = "strait-leave-" + ProcessHandle.current().pid() + "-" + i;
                 final Process p = new ProcessBuilder("taskset", "-c", "0", pinger.toString(), "--no-huge", "-m",
-                    "256", "--no-pci", "--file-prefix", "strait-leave-" + ProcessHandle.current().pid() + "-" + i,
+                    "256", "--no-pci", "--file-prefix", prefix,
                     "-l", "0", "--vdev", "net_memif0,role=client,socket-abstract=no,socket=" + socket, "--",
                     "--ip", "198.18.4.3", "--target", "198.18.4.1", "--warmup", "100", "--count", "2000",
                     "--rounds", "1000", "--tolerance", "1", "--timeout-ms", "50")
@@ -60,6 +61,8 @@ class MemifLeaveIT {
                     new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
                 }
                 assertTrue(p.waitFor(10, TimeUnit.SECONDS), "pinger " + i + " did not exit");
+                // A killed DPDK process leaves its runtime folder (~5 MB of tmpfs); 300 of them would pile up.
+                removeTree(Path.of("/var/run/dpdk", prefix));
                 assertTrue(server.isAlive(), "server died at leave " + (i + 1) + ":\n" + server.output());
             }
             // Rare misses are a pinger slow to start on a loaded CPU; the point is that load was on the link.
@@ -70,6 +73,16 @@ class MemifLeaveIT {
             assertEquals(0, r.errors(), r.toString());
             assertTrue(r.requests() > 1000, r.toString());
             assertEquals(0, server.stop(), "server exit status:\n" + server.stderr());
+        }
+    }
+
+    static void removeTree(Path dir) throws java.io.IOException {
+        if (Files.exists(dir)) {
+            try (var paths = Files.walk(dir)) {
+                for (Path q : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(q);
+                }
+            }
         }
     }
 }
