@@ -166,6 +166,12 @@ public final class StraitServer implements AutoCloseable {
         return exit;
     }
 
+    /** {@link #stop} and assert what every test expects of a stop: exit 0, and no exception on stderr. */
+    public void stopClean() {
+        org.junit.jupiter.api.Assertions.assertEquals(0, stop(), "serve exits 0 on SIGTERM\n" + stderr());
+        org.junit.jupiter.api.Assertions.assertFalse(stderr().contains("Exception"), stderr());
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

@@ -27,4 +27,15 @@ final class RstQueue {
         seq[count] = t.sndMax;
         count++;
     }
+
+    /** Sends every queued RST (they carry no ACK: RFC 9293 §3.10.7.1) and empties the queue; returns how many. */
+    int sendAll(final SegmentWriter writer, final SegmentSink out) {
+        final int n = count;
+        for (int i = 0; i < n; i++) {
+            writer.sendRaw(out, localIp[i], remoteIp[i], ports[i] >>> 16, ports[i] & 0xFFFF, seq[i], 0,
+                io.strait.tcp.wire.TcpHeader.RST, 0);
+        }
+        count = 0;
+        return n;
+    }
 }

@@ -582,14 +582,7 @@ public final class TcpEngine {
      */
     public int poll(final long nowNs, final SegmentSink out) {
         timers.start(nowNs);
-        int done = 0;
-        for (int i = 0; i < rsts.count; i++) {
-            writer.sendRaw(out, rsts.localIp[i], rsts.remoteIp[i], rsts.ports[i] >>> 16, rsts.ports[i] & 0xFFFF,
-                rsts.seq[i], 0, RST, 0);
-            done++;
-        }
-        rsts.count = 0;
-
+        int done = rsts.sendAll(writer, out);
         final int fired = timers.poll(nowNs, cfg.maxTimersPerPoll);
         for (int i = 0; i < fired; i++) {
             final Tcb t = timers.fired(i);
