@@ -65,6 +65,14 @@ class ExhaustionIT {
             assertEquals(0L, stat.getOrDefault("tcp.handler_errors", 0L));
             assertTrue(stat.getOrDefault("tcp.drop_no_tcb_slot", 0L) + stat.getOrDefault("tcp.drop_backlog_full", 0L)
                 > 0, "the refusals were counted: " + stat);
+            // ... and said in a line, rate-limited (the gauges thread samples once a second, at most a line per 10 s)
+            final long lineDeadline = System.nanoTime() + 5_000_000_000L;
+            while (!echo.stderr().contains("strait: TCB pool full") && System.nanoTime() < lineDeadline) {
+                Thread.sleep(100);
+            }
+            final long lines = echo.stderr().lines().filter(l -> l.startsWith("strait: TCB pool full")).count();
+            // the refusals go on for ~30 s (each client waits 0.3 s for its echo): one line per 10 s at most
+            assertTrue(lines >= 1 && lines <= 4, lines + " lines for the condition: " + echo.stderr());
             assertEquals(0, echo.stop(), echo.stderr());
         }
     }

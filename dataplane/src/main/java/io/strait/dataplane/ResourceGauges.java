@@ -16,7 +16,8 @@ import java.util.List;
  * as gauges for {@code strait stat}: mbufs out of the pools (in the port's rings, in flight or held), the JVM heap
  * in use and as the last collection of each heap pool left it, the driver's own RX drop counts (missed: its ring
  * overflowed before the poll thread came; no-mbuf: the pool was empty), and the link state ({@link LinkWatch}). A
- * run whose gauges come back to their starting values leaked nothing.
+ * run whose gauges come back to their starting values leaked nothing. Exhaustion conditions are reported on stderr,
+ * one line per condition at most every 10 s ({@link PressureLog}).
  *
  * <p>Some drivers count no missed frames (DPDK 22.11's af_packet does not read the socket's drop count): a zero
  * there means "not counted" as much as "none".
@@ -31,6 +32,7 @@ final class ResourceGauges implements AutoCloseable {
     private final AtomicCounter rxNoMbuf;
     private final AtomicCounter rxErrors;
     private final LinkWatch link;
+    private final PressureLog pressure;
     private final java.util.function.BooleanSupplier linkUp;
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
@@ -49,6 +51,7 @@ final class ResourceGauges implements AutoCloseable {
         rxErrors = m.newCounter("port.rx_errors");
         link = new LinkWatch(m, Integer.toString(port), System.err);
         this.linkUp = linkUp;
+        pressure = new PressureLog(m, System.err);
         sample();
         thread = new Thread(this::run, "strait-gauges");
         thread.setDaemon(true);
@@ -81,7 +84,9 @@ final class ResourceGauges implements AutoCloseable {
         rxMissed.setRelease(s[4]);
         rxErrors.setRelease(s[5]);
         rxNoMbuf.setRelease(s[7]);
-        link.sample(linkUp.getAsBoolean(), System.nanoTime() / 1_000_000);
+        final long nowMs = System.nanoTime() / 1_000_000;
+        link.sample(linkUp.getAsBoolean(), nowMs);
+        pressure.sample(nowMs);
     }
 
     /**
