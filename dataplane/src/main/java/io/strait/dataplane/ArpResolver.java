@@ -233,7 +233,14 @@ final class ArpResolver {
         }
     }
 
-    /** Times out unanswered requests (dropping their held frames), re-requests, forgets old entries. */
+    /**
+     * Times out unanswered requests (dropping their held frames), re-requests, forgets entries whose refresh failed.
+     * An entry merely unused and unconfirmed for twice the reachable time is forgotten only when the table is over a
+     * quarter full (as Linux's neighbour GC, which leaves a table under gc_thresh1 alone): a few peers whose
+     * connections sat idle for minutes must not have their next burst of segments held and dropped while they are
+     * resolved again. A stale entry that is used is refreshed by request and still used meanwhile (RFC 1122
+     * §2.3.2.1).
+     */
     void sweep(long nowNs) {
         for (int slot = 0; slot < table.capacity(); slot++) {
             final int state = table.state(slot);
@@ -248,12 +255,22 @@ final class ArpResolver {
                     sendRequest(table.ip(slot));
                     table.markRequested(slot, nowNs);
                 }
-            } else if (state == ArpTable.RESOLVED && nowNs - table.confirmedNs(slot) > 2 * ARP_REACHABLE_NS) {
+            } else if (state == ArpTable.RESOLVED && (refreshFailed(slot, nowNs)
+                || nowNs - table.confirmedNs(slot) > 2 * ARP_REACHABLE_NS && table.size() > table.capacity() / 4)) {
                 table.remove(slot);
                 c.arpEntries.decrementRelease();
                 slot--;
             }
         }
+    }
+
+    /**
+     * A stale entry in use was re-requested {@link #ARP_MAX_REQUESTS} times and the last request went unanswered
+     * for {@link #ARP_RETRY_NS}: the host is gone (Linux's NUD_FAILED), so the next frame for it is held while it is
+     * resolved afresh, not sent to a MAC that no longer answers.
+     */
+    private boolean refreshFailed(int slot, long nowNs) {
+        return table.requests(slot) >= ARP_MAX_REQUESTS && nowNs - table.requestedNs(slot) > ARP_RETRY_NS;
     }
 
     /** Gratuitous ARP at start (RFC 5227 §3 announcement: a request with sender and target both our address). */

@@ -204,7 +204,8 @@ public final class Dataplane implements AutoCloseable {
             final Dataplane dp = new Dataplane(c, lock, cpuLocks, port, info, caps, pools, agents);
             dp.jvmPauses = new JvmPauses(counters.manager());
             trace.mark("JVM pause sampler");
-            dp.gauges = new ResourceGauges(counters.manager(), pools, port, LinkWatch.source(c, port));
+            dp.gauges = new ResourceGauges(counters.manager(), pools, port, LinkWatch.source(c, port),
+                ResourceGauges.kernelRxDropped(c));
             trace.mark("resource gauges");
             trace.print();
             return dp;

@@ -28,6 +28,8 @@ final class PressureLog {
         {"port.rx_nombuf", "port had no mbuf for received frames", "raise --mem"},
         {"port.rx_missed", "port RX ring overrun: frames dropped before the poll thread read them",
             "the core is saturated: add --cores"},
+        {"port.kernel_rx_dropped", "the kernel dropped frames on their way to the port's interface",
+            "bursts beyond its per-CPU backlog: raise net.core.netdev_max_backlog"},
         {"drop.tx_queue_full", "TX queue full: frames dropped", "the port is saturated"},
         {"tcp.buffers_budget_spent", "buffer budget spent: windows held at their initial size",
             "raise --buffer-budget-mb"},

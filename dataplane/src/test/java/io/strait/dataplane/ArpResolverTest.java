@@ -135,8 +135,8 @@ class ArpResolverTest {
     }
 
     @Test
-    @DisplayName("RFC 1122 §2.3.2.1: a stale entry is still used and refreshed; one twice as old is forgotten")
-    void staleEntryRefreshedThenForgotten() {
+    @DisplayName("RFC 1122 §2.3.2.1: a stale entry is still used and refreshed; an unused one stays while the table has room")
+    void staleEntryRefreshedAndKeptWhileTheTableHasRoom() {
         l.arp.learn(PEER_IP, PEER_MAC, true, nowNs);
         nowNs += ArpResolver.ARP_REACHABLE_NS + 1;
         send(PEER_IP, 1);
@@ -155,10 +155,54 @@ class ArpResolverTest {
         send(PEER_IP, 4);
         assertEquals(1, l.flush(), "fresh again: no request");
         l.discardSent();
+        // Idle connections for ten minutes: the entry stays, so their next segments go out at once (a table that
+        // forgot it would hold 8 frames and drop the rest of the burst while resolving).
+        nowNs += 10 * ArpResolver.ARP_REACHABLE_NS;
+        l.arp.sweep(nowNs);
+        assertEquals(1, l.counter("arp.entries"));
+        for (int i = 0; i < 20; i++) {
+            send(PEER_IP, 10 + i);
+        }
+        assertEquals(21, l.flush(), "all 20 frames at once, and one refresh request");
+        assertEquals(0, l.counter("drop.arp_pending_overflow"));
+        l.discardSent();
+    }
+
+    @Test
+    @DisplayName("A table over a quarter full forgets entries unconfirmed for twice the reachable time, down to a quarter")
+    void crowdedTableForgetsOldEntries() {
+        final int many = l.arp.table().capacity() / 4 + 1;
+        for (int i = 0; i < many; i++) {
+            l.arp.learn(PEER_IP + 100 + i, PEER_MAC + i, true, nowNs);
+        }
+        l.arp.learn(PEER_IP, PEER_MAC, true, nowNs + ArpResolver.ARP_REACHABLE_NS);
         nowNs += 2 * ArpResolver.ARP_REACHABLE_NS + 1;
         l.arp.sweep(nowNs);
-        assertEquals(-1, l.arp.table().find(PEER_IP), "unused and unconfirmed for twice the reachable time");
+        // old entries go until the table is a quarter full again; the one confirmed more recently stays
+        assertEquals(l.arp.table().capacity() / 4, l.arp.table().size());
+        assertEquals(l.arp.table().capacity() / 4, l.counter("arp.entries"));
+        assertTrue(l.arp.table().find(PEER_IP) >= 0, "confirmed more recently: kept");
+    }
+
+    @Test
+    @DisplayName("Linux NUD_FAILED: a stale entry in use whose refreshes all go unanswered is forgotten")
+    void staleEntryWhoseRefreshFailsIsForgotten() {
+        l.arp.learn(PEER_IP, PEER_MAC, true, nowNs);
+        nowNs += ArpResolver.ARP_REACHABLE_NS + 1;
+        for (int r = 0; r < ArpResolver.ARP_MAX_REQUESTS; r++) {
+            send(PEER_IP, r);
+            assertEquals(2, l.flush(), "still sent to the old MAC, with a refresh request");
+            l.discardSent();
+            l.arp.sweep(nowNs);
+            assertTrue(l.arp.table().find(PEER_IP) >= 0, "request " + (r + 1) + " may still be answered");
+            nowNs += ArpResolver.ARP_RETRY_NS + 1;
+        }
+        l.arp.sweep(nowNs);
+        assertEquals(-1, l.arp.table().find(PEER_IP), "three refreshes unanswered: the host is gone");
         assertEquals(0, l.counter("arp.entries"));
+        send(PEER_IP, 9);
+        assertEquals(1, l.flush(), "the next frame is held and the address resolved afresh");
+        expectRequest(PEER_IP);
     }
 
     @Test

@@ -46,4 +46,19 @@ class ResourceGaugesTest {
         final long after = ResourceGauges.heapAfterLastGc(HEAP);
         assertTrue(Math.abs(after - before) < 8L * MB, "unchanged without a GC: " + before + " -> " + after);
     }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("Kernel drops are read from a kernel interface's statistics, for af_packet and af_xdp only")
+    void kernelDropsOnlyForPortsOnKernelInterfaces() {
+        final String lo = "lo"; // every Linux box has it, and its rx_dropped file
+        final long now = ResourceGauges.kernelRxDropped(new DataplaneConfig().dev("net_af_packet0,iface=" + lo)
+            ).getAsLong();
+        org.junit.jupiter.api.Assertions.assertTrue(now >= 0);
+        org.junit.jupiter.api.Assertions.assertEquals(0L, ResourceGauges.kernelRxDropped(new DataplaneConfig().dev("net_memif0,role=server")
+            ).getAsLong());
+        org.junit.jupiter.api.Assertions.assertEquals(0L, ResourceGauges.kernelRxDropped(new DataplaneConfig()
+            .dev("net_af_packet0,iface=../../etc")).getAsLong(), "no path outside /sys/class/net");
+        org.junit.jupiter.api.Assertions.assertEquals(0L, ResourceGauges.kernelRxDropped(new DataplaneConfig()
+            .dev("net_af_packet0,iface=no-such-if0")).getAsLong(), "an interface that is gone reads 0");
+    }
 }
