@@ -40,16 +40,20 @@ final class SackScoreboard {
                 firstBlock = 1;
             }
         }
+        // The floor is the higher of the ACK and SND.UNA: an old ACK (below SND.UNA, still acceptable) must not
+        // SACK bytes already acknowledged (found by fuzzing: a block clipped only to such an ACK put 13 KB below
+        // SND.UNA on the scoreboard, more than the whole flight).
+        final int floor = Seq.gt(ack, t.sndUna) ? ack : t.sndUna;
         for (int b = firstBlock; b < s.sackCount; b++) {
             int l = s.sackLeft[b];
             final int r = s.sackRight[b];
             // As Linux's tcp_is_sackblock_valid: a block ending beyond SND.MAX, or not ending above the cumulative
             // ACK, or empty or inverted, is invalid; one starting below the ACK is clipped to it.
-            if (!Seq.lt(l, r) || Seq.gt(r, t.sndMax) || !Seq.gt(r, ack)) {
+            if (!Seq.lt(l, r) || Seq.gt(r, t.sndMax) || !Seq.gt(r, floor)) {
                 continue;
             }
-            if (Seq.lt(l, ack)) {
-                l = ack;
+            if (Seq.lt(l, floor)) {
+                l = floor;
             }
             if (!t.sacked.covers(l, r) && t.sacked.add(l, r, true)) {
                 result |= NEWLY_SACKED;

@@ -192,4 +192,18 @@ class SackScoreboardTest {
         assertEquals(0, t.lostBytes);
         assertEquals(10_000, SackScoreboard.pipe(t));
     }
+
+    @Test
+    @DisplayName("An old ACK (below SND.UNA, still acceptable) clips its blocks to SND.UNA, not to itself (fuzzing finding)")
+    void oldAckBlocksClippedToSndUna() {
+        final int oldAck = UNA - 5000; // RFC 5961 §5.2: acceptable while within MAX.SND.WND below SND.UNA
+        // Not a D-SACK (ends above the ACK, no second block), straddles SND.UNA and reaches 2000 above it.
+        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(oldAck - 1000, UNA + 2000), oldAck));
+        assertRanges(t.sacked, UNA, UNA + 2000);
+        assertEquals(2000, SackScoreboard.sackedBytes(t));
+        // One wholly below SND.UNA, above the old ACK: already acknowledged, nothing to record.
+        assertEquals(0, SackScoreboard.update(t, blocks(oldAck + 100, UNA - 100), oldAck));
+        assertEquals(2000, SackScoreboard.sackedBytes(t));
+        assertTrue(SackScoreboard.sackedBytes(t) <= t.sndMax - t.sndUna);
+    }
 }
