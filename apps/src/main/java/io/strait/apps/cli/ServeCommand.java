@@ -29,6 +29,7 @@ final class ServeCommand {
                             [--mtu-probe-interval-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
                             [--tls-cert PEM --tls-key PEM] [--warmup] [--http-header-timeout-ms MS]
+                            [--http-keepalive-timeout-ms MS]
           echo         writes back every byte it receives until the peer closes (default port 7)
           discard      reads and drops everything (default port 9)
           http         HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
@@ -52,6 +53,8 @@ final class ServeCommand {
           --http-header-timeout-ms: the http app answers 408 and closes a connection whose request header is
           not complete this long after the connection opened or the request began (60000, nginx's
           client_header_timeout; 0: never); counted as http.header_timeouts, one line on stderr per 10 s at most.
+          --http-keepalive-timeout-ms: the http app closes a keep-alive connection idle this long after its last
+          response (75000, nginx's keepalive_timeout; 0: never); counted as http.keepalive_timeouts.
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
           --warmup: before READY, echo and http warm the JIT with 40k exchanges over an in-memory wire (about
@@ -73,7 +76,8 @@ final class ServeCommand {
         final Args a = new Args("serve", argv, Set.of("--app", "--port", "--dev", "--ip", "--gw", "--cores", "--eal",
             "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb",
             "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--mtu-probing", "--mtu-probe-interval-ms", "--pcap",
-            "--impair", "--tls-cert", "--tls-key", "--http-header-timeout-ms"),
+            "--impair", "--tls-cert", "--tls-key", "--http-header-timeout-ms",
+            "--http-keepalive-timeout-ms"),
             Set.of("--hugepages", "--warmup"));
         final String app = a.get("--app", null);
         if (app == null) {
@@ -126,7 +130,15 @@ final class ServeCommand {
                 for (int i = 0; i < headerTimeouts.length && app.equals("http"); i++) {
                     headerTimeouts[i] = counters.manager().newCounter("core" + i + ".http.header_timeouts");
                 }
-                strait.listen(port, core -> app(app, core, headerTimeoutNs, headerTimeouts[core.index()]));
+                final long keepAliveTimeoutNs = a.getInt("--http-keepalive-timeout-ms",
+                    (int) (HttpServer.DEFAULT_KEEPALIVE_TIMEOUT_NS / 1_000_000), 0, 3_600_000) * 1_000_000L;
+                final org.agrona.concurrent.status.AtomicCounter[] idleTimeouts =
+                    new org.agrona.concurrent.status.AtomicCounter[strait.cores()];
+                for (int i = 0; i < idleTimeouts.length && app.equals("http"); i++) {
+                    idleTimeouts[i] = counters.manager().newCounter("core" + i + ".http.keepalive_timeouts");
+                }
+                strait.listen(port, core -> app(app, core, headerTimeoutNs, headerTimeouts[core.index()],
+                    keepAliveTimeoutNs, idleTimeouts[core.index()]));
                 if (a.has("--warmup")) {
                     warmUp(app);
                 }
@@ -263,13 +275,21 @@ final class ServeCommand {
     }
 
     static ConnectionHandler app(String app, StraitCore core, long headerTimeoutNs,
-                                 org.agrona.concurrent.status.AtomicCounter headerTimeouts) {
+                                 org.agrona.concurrent.status.AtomicCounter headerTimeouts, long keepAliveTimeoutNs,
+                                 org.agrona.concurrent.status.AtomicCounter keepAliveTimeouts) {
         return switch (app) {
             case "echo" -> EchoServer.INSTANCE;
             case "discard" -> DiscardServer.INSTANCE;
-            default -> headerTimeoutNs > 0
-                ? new HttpServer(core.tcpConfig()).headerTimeout(core, headerTimeoutNs, headerTimeouts)
-                : new HttpServer(core.tcpConfig());
+            default -> {
+                final HttpServer http = new HttpServer(core.tcpConfig());
+                if (headerTimeoutNs > 0) {
+                    http.headerTimeout(core, headerTimeoutNs, headerTimeouts);
+                }
+                if (keepAliveTimeoutNs > 0) {
+                    http.keepAliveTimeout(core, keepAliveTimeoutNs, keepAliveTimeouts);
+                }
+                yield http;
+            }
         };
     }
 

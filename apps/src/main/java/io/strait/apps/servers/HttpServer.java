@@ -29,6 +29,9 @@ import java.nio.charset.StandardCharsets;
  *       {@link #MAX_HEADER_BYTES} answers 431 and closes; a version other than HTTP/1.x answers 505 and closes.</li>
  *   <li>With {@link #headerTimeout}, a request header not complete within the timeout (counted from the connection's
  *       opening or the request's first byte) answers 408 and closes (slowloris; {@link HeaderDeadlines}).</li>
+ *   <li>With {@link #keepAliveTimeout}, a keep-alive connection idle that long after its last response (no byte of
+ *       a next request) is closed with a FIN, as nginx's {@code keepalive_timeout}: a client that stops after one
+ *       request cannot hold its connection forever.</li>
  * </ul>
  * Called on the core's thread only.
  */
@@ -48,6 +51,8 @@ public final class HttpServer implements ConnectionHandler {
 
     /** nginx's client_header_timeout: 60 s. */
     public static final long DEFAULT_HEADER_TIMEOUT_NS = 60_000_000_000L;
+    /** nginx's keepalive_timeout default. */
+    public static final long DEFAULT_KEEPALIVE_TIMEOUT_NS = 75_000_000_000L;
     /** Header timeouts handled per poll cycle at most (the rest follow in the next cycles). */
     static final int HEADER_EXPIRIES_PER_CYCLE = 64;
     /** One log line per this interval at most for header timeouts; every one is counted. */
@@ -107,6 +112,10 @@ public final class HttpServer implements ConnectionHandler {
     private long nextLogNs;
     private boolean loggedOnce;
     private long unlogged;
+    // Keep-alive idle timeout (null when off): armed when a response completes, disarmed by the next request's bytes.
+    private HeaderDeadlines idleDeadlines;
+    private AtomicCounter idleTimeouts;
+    private final HeaderDeadlines.Expiry onIdleTimeout = this::idleTimedOut;
 
     /** One per core: its per-connection state is indexed by the core's connection slots. */
     public HttpServer(TcpConfig config) {
@@ -152,6 +161,33 @@ public final class HttpServer implements ConnectionHandler {
         this.headerTimeouts = counter;
         core.addTask(nowNs -> headerDeadlines.expire(nowNs, HEADER_EXPIRIES_PER_CYCLE, onHeaderTimeout));
         return this;
+    }
+
+    /**
+     * Closes (FIN) keep-alive connections idle for {@code timeoutNs} after their last response, as nginx's
+     * {@code keepalive_timeout} (75 s by default there); counted in {@code counter} (may be null). Call once, on
+     * {@code core}'s thread, before the first connection.
+     */
+    public HttpServer keepAliveTimeout(StraitCore core, long timeoutNs, AtomicCounter counter) {
+        if (idleDeadlines != null) {
+            throw new IllegalStateException("keep-alive timeout already set");
+        }
+        this.idleDeadlines = new HeaderDeadlines(state.length, timeoutNs);
+        this.core = core;
+        this.idleTimeouts = counter;
+        core.addTask(nowNs -> idleDeadlines.expire(nowNs, HEADER_EXPIRIES_PER_CYCLE, onIdleTimeout));
+        return this;
+    }
+
+    private void idleTimedOut(int s, long handle) {
+        if (!core.isOpen(handle)) {
+            return;
+        }
+        if (idleTimeouts != null) {
+            idleTimeouts.increment();
+        }
+        state[s] = DONE;
+        core.connection(handle).close();
     }
 
     private void headerTimedOut(int s, long handle) {
@@ -210,6 +246,9 @@ public final class HttpServer implements ConnectionHandler {
     @Override
     public int onData(Connection c, DirectBuffer buffer, int offset, int length) {
         final int s = c.slot();
+        if (idleDeadlines != null) {
+            idleDeadlines.disarm(s); // not idle: the next request has begun (or the client sends anyway)
+        }
         if (headerDeadlines != null && state[s] <= HEADERS_LF && length > 0) {
             headerDeadlines.arm(s, c.handle(), core.nowNs()); // a request's first byte; no-op while armed
         }
@@ -243,6 +282,9 @@ public final class HttpServer implements ConnectionHandler {
                     }
                 }
                 continue;
+            }
+            if (idleDeadlines != null) {
+                idleDeadlines.disarm(s); // a pipelined request behind the one just answered
             }
             i = parser.skim(s, buffer, offset + i, offset + length) - offset; // the bulk of names and values
             if (i == length) {
@@ -461,6 +503,9 @@ public final class HttpServer implements ConnectionHandler {
             return true;
         }
         reset(s);
+        if (idleDeadlines != null) {
+            idleDeadlines.arm(s, c.handle(), core.nowNs());
+        }
         return true;
     }
 
@@ -615,6 +660,9 @@ public final class HttpServer implements ConnectionHandler {
     public void onClose(Connection c, int reason) {
         if (headerDeadlines != null) {
             headerDeadlines.disarm(c.slot());
+        }
+        if (idleDeadlines != null) {
+            idleDeadlines.disarm(c.slot());
         }
         state[c.slot()] = DONE;
         releaseSpill(c.slot());
