@@ -1,11 +1,13 @@
 package io.strait.apps.api;
 
+import io.strait.dataplane.DataplaneCounters;
+import io.strait.dataplane.FrameIo;
+import io.strait.dataplane.NetAgent;
+import io.strait.dataplane.TcpTransport;
+import io.strait.dataplane.sim.FramePipe;
 import io.strait.tcp.TcpConfig;
 import io.strait.tcp.TcpEngine;
 import io.strait.tcp.TcpHandler;
-import io.strait.tcp.sim.FaultPlan;
-import io.strait.tcp.sim.SimWire;
-import io.strait.tcp.sim.VirtualClock;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -14,12 +16,13 @@ import java.nio.ByteBuffer;
 import java.util.function.Function;
 
 /**
- * Warms the JIT before a server says READY: an app's handler behind a private TCP engine, driven over a simulated
- * wire in memory (virtual time, no port, no packets out) by a client engine that sends the app's request again
- * and again on a few connections. The engine's segment paths (header prediction, ACK processing, output, the
- * checksums) and the handler's are then compiled when the first real client arrives: without it the first
- * thousands of requests run in the interpreter and C1 at several times the steady-state latency. The JIT's
- * compiled code is shared by every instance and thread, so warming private instances warms the cores.
+ * Warms the JIT before a server says READY: an app's handler behind a private core (a {@link NetAgent}, an engine
+ * with the real core's settings, a {@link StraitCore}), driven over an in-memory port by a client agent and engine
+ * that send the app's request again and again on a few connections. The compiled code is shared by every instance
+ * and thread, so warming private instances warms the cores. Measured (bench/results/warmup-20261202): alone it does
+ * not bring the first 10k requests near steady state, because the JIT's profiles then lack the real port's classes
+ * and C2 recompiles at the first real traffic; with the JDK's AOT cache recorded on real traffic
+ * ({@code setup/strait serve --aot}) it does.
  */
 public final class WarmUp {
     private static final int SERVER_IP = 0x0A00_0002;
@@ -30,36 +33,59 @@ public final class WarmUp {
     }
 
     /**
-     * Runs {@code exchanges} request/response exchanges against a handler made by {@code app} (given the warm-up
-     * engine's TCP settings), {@code connections} at a time; a response is complete when {@code responseBytes}
-     * have come back for a request. Single-threaded, on the caller's thread.
+     * The whole path a core runs, not only the engine: {@code exchanges} request/response exchanges against a handler
+     * made by {@code app} for the warm-up's core (with the real core's TCP settings {@code config}, so congestion
+     * control, options and buffer sizes take the branches real traffic takes), through a {@link NetAgent} and a {@link StraitCore} as {@code Strait} builds them (burst,
+     * Ethernet, ARP, IPv4, the engine, the app, output, the TX queue), over an in-memory port ({@link FramePipe})
+     * whose far end is a second agent with a client engine. {@code caps} are the real port's capabilities, so the
+     * warm-up takes the same checksum paths (software or offloaded) as the traffic that follows. Real time, on the
+     * caller's thread; stops after {@code maxNs} whatever is done.
+     *
+     * <p>Waits for the exchanges, not for the closes (the client's TIME_WAIT would hold it for 2 MSL): the
+     * connections are aborted at the end.
      *
      * @return exchanges completed
      */
-    public static long run(Function<TcpConfig, ConnectionHandler> app, byte[] request, int responseBytes,
-                           int connections, long exchanges) {
-        final TcpConfig config = TcpConfig.builder().maxConnections(Math.max(16, 2 * connections))
-            .sendBufferBytes(64 * 1024).receiveBufferBytes(64 * 1024).build();
-        final VirtualClock clock = new VirtualClock(1_000_000_000L);
+    public static long runStack(Function<StraitCore, ConnectionHandler> app, TcpConfig config, byte[] request,
+                                int responseBytes, int connections, long exchanges, int caps, long maxNs) {
+        final CountersManager counters = counters();
+        final FramePipe pipe = new FramePipe(4096, 0x02_00_00_00_77_02L, 0x02_00_00_00_77_01L,
+            caps & (FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM | FrameIo.CAP_TX_IP_CKSUM
+                | FrameIo.CAP_TX_TCP_CKSUM));
+        final org.agrona.concurrent.SystemNanoClock clock = org.agrona.concurrent.SystemNanoClock.INSTANCE;
         final long[] random = {0x5DEECE66DL};
+        final NetAgent serverAgent = new NetAgent("strait-warm-s", pipe.a, clock, new DataplaneCounters(counters, 0),
+            SERVER_IP, 24, 0, 16);
+        final NetAgent clientAgent = new NetAgent("strait-warm-c", pipe.b, clock, new DataplaneCounters(counters, 1),
+            CLIENT_IP, 24, 0, 16);
         final TcpEngine server = new TcpEngine(config, () -> random[0] = random[0] * 6364136223846793005L + 1,
-            counters(), "warm.s.");
+            counters, "warm.s.");
+        server.txChecksumOffload((pipe.a.caps() & FrameIo.CAP_TX_TCP_CKSUM) != 0);
         final TcpEngine client = new TcpEngine(config, () -> random[0] = random[0] * 6364136223846793005L + 1,
-            counters(), "warm.c.");
-        final SimWire wire = new SimWire(1, FaultPlan.clean(20_000), clock);
-        wire.attach(client, CLIENT_IP, server, SERVER_IP);
-        final Object[] attachments = new Object[config.maxConnections];
-        final long[] attachedTo = new long[config.maxConnections];
-        java.util.Arrays.fill(attachedTo, -1L);
-        final Connection flyweight = new Connection(server, 0, attachments, attachedTo, clock::nowNs, null, null);
-        final ConnectionHandler h = app.apply(config);
-        server.listen(PORT, new HandlerBridge(h, flyweight));
+            counters, "warm.c.");
+        final StraitCore core = new StraitCore(0, server, serverAgent);
+        serverAgent.transport(core.transport());
+        clientAgent.transport(new TcpTransport(client));
+        serverAgent.onStart();
+        clientAgent.onStart();
+        core.listen(PORT, app.apply(core));
         final Driver driver = new Driver(client, request, responseBytes, exchanges);
         for (int i = 0; i < connections; i++) {
-            client.connect(CLIENT_IP, SERVER_IP, PORT, driver, clock.nowNs());
+            client.connect(CLIENT_IP, SERVER_IP, PORT, driver, clock.nanoTime());
         }
-        wire.runUntil(() -> driver.done >= exchanges && client.connectionCount() == 0,
-            clock.nowNs() + 3_600_000_000_000L);
+        final long deadline = System.nanoTime() + maxNs;
+        while (driver.done < exchanges && System.nanoTime() - deadline < 0) { // not the closes: TIME_WAIT lasts
+            clientAgent.doWork();
+            serverAgent.doWork();
+        }
+        client.forEachConnection(client::abort);
+        core.closeAll(true);
+        for (int i = 0; i < 100; i++) { // the aborts' RSTs through, buffers back to the pipe
+            clientAgent.doWork();
+            serverAgent.doWork();
+        }
+        serverAgent.onClose();
+        clientAgent.onClose();
         return driver.done;
     }
 

@@ -28,7 +28,7 @@ final class ServeCommand {
                             [--rto-min-ms MS] [--tlp-min-ms MS] [--mtu-probing on|off]
                             [--mtu-probe-interval-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
-                            [--tls-cert PEM --tls-key PEM] [--warmup] [--http-header-timeout-ms MS]
+                            [--tls-cert PEM --tls-key PEM] [--warmup] [--aot] [--http-header-timeout-ms MS]
                             [--http-keepalive-timeout-ms MS]
           echo         writes back every byte it receives until the peer closes (default port 7)
           discard      reads and drops everything (default port 9)
@@ -57,10 +57,13 @@ final class ServeCommand {
           response (75000, nginx's keepalive_timeout; 0: never); counted as http.keepalive_timeouts.
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
-          --warmup: before READY, echo and http warm the JIT with 40k exchanges over an in-memory wire (about
-          a second). Measured here it only trims the first 10k requests' p99 (2.3 to 2.0 ms; steady state
-          60-120 us): the rest of the warm-up is the dataplane's path and the JIT's threads, so it is off by
-          default.
+          --warmup: before READY, echo and http run the whole path of a core (agent, engine, app) against a
+          private client over an in-memory port with the real port's checksum offloads, 200k exchanges or 10 s,
+          so that the JIT has compiled it before the first client. --aot (read by setup/strait, which starts the
+          JVM): the JDK's AOT cache, keyed by a hash of the build; the first run of a build records it (serve it
+          real traffic, then stop it), later runs load it. Measured here (p99 of the first 10k requests after
+          READY against the last 10k of 40k): none 15-23x, --warmup 7-9x, --aot 25-30x, --aot --warmup 1.3x.
+          Both are off by default (the README's warm-up section).
           Prints a line beginning with READY when it accepts connections; SIGINT or SIGTERM stops it cleanly,
           printing its counters.
         """;
@@ -78,7 +81,7 @@ final class ServeCommand {
             "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--mtu-probing", "--mtu-probe-interval-ms", "--pcap",
             "--impair", "--tls-cert", "--tls-key", "--http-header-timeout-ms",
             "--http-keepalive-timeout-ms"),
-            Set.of("--hugepages", "--warmup"));
+            Set.of("--hugepages", "--warmup", "--aot"));
         final String app = a.get("--app", null);
         if (app == null) {
             throw new Args.UsageException("serve: --app echo|discard|http|netty-http|netty-https|netty-grpc is "
@@ -140,7 +143,7 @@ final class ServeCommand {
                 strait.listen(port, core -> app(app, core, headerTimeoutNs, headerTimeouts[core.index()],
                     keepAliveTimeoutNs, idleTimeouts[core.index()]));
                 if (a.has("--warmup")) {
-                    warmUp(app);
+                    warmUp(app, tcpConfig, strait.dataplane().agent(0).caps(), headerTimeoutNs, keepAliveTimeoutNs);
                 }
                 out.println("READY app=" + app + " port=" + port + " " + strait.dataplane().describe() + " "
                     + strait.dataplane().placement());
@@ -261,18 +264,30 @@ final class ServeCommand {
     private static final int WARM_GET_RESPONSE = 86;
 
     /**
-     * Before READY: the app behind a private engine over an in-memory wire, 40k exchanges on 8 connections, so the
-     * JIT has compiled the engine's and the app's paths before the first real client (WarmUp).
+     * Before READY: the app behind a whole private core (agent, engine, app) over an in-memory port with the real
+     * port's checksum capabilities, {@code WARM_EXCHANGES} exchanges on 8 connections (at most 10 s), so the JIT has
+     * compiled the core's paths before the first real client ({@link io.strait.apps.api.WarmUp#runStack}).
      */
-    private static void warmUp(String app) {
-        switch (app) {
-            case "http" -> io.strait.apps.api.WarmUp.run(HttpServer::new, WARM_GET, WARM_GET_RESPONSE, 8, 40_000);
-            case "echo" -> io.strait.apps.api.WarmUp.run(c -> EchoServer.INSTANCE, new byte[64], 64, 8, 40_000);
-            default -> {
-                // discard answers nothing: its path is the engine's receive path, warmed by any client
-            }
+    private static void warmUp(String app, TcpConfig config, int caps, long headerTimeoutNs, long keepAliveTimeoutNs) {
+        final long maxNs = 10_000_000_000L;
+        final java.util.function.Function<StraitCore, ConnectionHandler> factory =
+            core -> app(app, core, headerTimeoutNs, null, keepAliveTimeoutNs, null); // the served app, timeouts too
+        final long start = System.nanoTime();
+        final long done = switch (app) {
+            case "http" -> io.strait.apps.api.WarmUp.runStack(factory, config, WARM_GET, WARM_GET_RESPONSE, 8,
+                WARM_EXCHANGES, caps, maxNs);
+            case "echo" -> io.strait.apps.api.WarmUp.runStack(factory, config, new byte[64], 64, 8, WARM_EXCHANGES,
+                caps, maxNs);
+            default -> -1; // discard answers nothing: its path is the engine's receive path, warmed by any client
+        };
+        if (done >= 0) {
+            System.err.println("strait: warm-up: " + done + " exchanges in " + (System.nanoTime() - start) / 1_000_000
+                + " ms");
         }
     }
+
+    /** Exchanges of the warm-up: the JIT's C2 is still compiling the core's paths after 20k real requests. */
+    static final long WARM_EXCHANGES = Long.getLong("strait.warmup.exchanges", 200_000);
 
     static ConnectionHandler app(String app, StraitCore core, long headerTimeoutNs,
                                  org.agrona.concurrent.status.AtomicCounter headerTimeouts, long keepAliveTimeoutNs,

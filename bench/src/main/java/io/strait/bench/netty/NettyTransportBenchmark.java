@@ -1,5 +1,7 @@
 package io.strait.bench.netty;
 
+import io.strait.dataplane.sim.FramePipe;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,4 +1,4 @@
-package io.strait.bench.netty;
+package io.strait.dataplane.sim;
 
 import io.strait.dataplane.FrameIo;
 import org.agrona.BufferUtil;
@@ -6,23 +6,33 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Two in-memory ports joined back to back, allocation-free: what one end transmits the other receives, in order;
- * both draw their buffers from one pool (a buffer handle is its address). The ends advertise checksum offload, and a
- * frame sent with the offload flags arrives marked good, as between two NICs, so the benchmark measures Strait's code
- * and not software checksums. Single-threaded: both ends are polled by the same thread.
+ * both draw their buffers from one pool (a buffer handle is its address). With {@link #OFFLOADS} the ends advertise
+ * checksum offload, and a frame sent with the offload flags arrives marked good, as between two NICs (benchmarks
+ * then measure Strait's code and not software checksums); with other capabilities (a real port's, for a warm-up)
+ * the software paths run. Single-threaded: both ends are polled by the same thread. For benchmarks and warm-ups.
  */
-final class FramePipe {
+public final class FramePipe {
     static final int FRAME_ROOM = 2048;
-    static final int CAPS = FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM | FrameIo.CAP_TX_IP_CKSUM
+    /** IPv4 and TCP checksum offload both ways. */
+    public static final int OFFLOADS = FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM | FrameIo.CAP_TX_IP_CKSUM
         | FrameIo.CAP_TX_TCP_CKSUM;
 
     /** Held for the pipe's life: the buffers are its memory (a dropped slab is freed under the frames). */
     private final UnsafeBuffer slab;
     private final long[] free;
     private int freeCount;
-    final End a;
-    final End b;
+    private final int caps;
+    public final End a;
+    public final End b;
 
-    FramePipe(int buffers, long macA, long macB) {
+    /** Checksum offload both ways ({@link #OFFLOADS}). */
+    public FramePipe(int buffers, long macA, long macB) {
+        this(buffers, macA, macB, OFFLOADS);
+    }
+
+    /** @param caps what both ends advertise ({@link FrameIo}'s CAP_ bits; only the checksum ones act) */
+    public FramePipe(int buffers, long macA, long macB, int caps) {
+        this.caps = caps;
         slab = new UnsafeBuffer(BufferUtil.allocateDirectAligned(buffers * FRAME_ROOM, 64));
         free = new long[buffers];
         for (int i = 0; i < buffers; i++) {
@@ -36,11 +46,11 @@ final class FramePipe {
     }
 
     /** Buffers not in the pool (held by an end's receive queue or a caller). */
-    int outstanding() {
+    public int outstanding() {
         return free.length - freeCount;
     }
 
-    final class End implements FrameIo {
+    public final class End implements FrameIo {
         private final long mac;
         private final long[] queue;
         private final int[] lengths;
@@ -122,7 +132,7 @@ final class FramePipe {
 
         @Override
         public int caps() {
-            return CAPS;
+            return caps;
         }
     }
 }
