@@ -373,6 +373,9 @@ final class Output {
             return true;
         }
         if (t.keepaliveProbes >= cfg.keepaliveCount) {
+            // As Linux (tcp_keepalive_timer): a reset on giving up, so that a peer whose ACKs were lost but which is
+            // still there learns that its end is gone.
+            writer.emit(t, out, t.sndNxt, 0, RST | ACK, nowNs);
             return false;
         }
         // RFC 1122 §4.2.3.6: a probe with SEG.SEQ = SND.NXT - 1 and no data elicits an ACK.

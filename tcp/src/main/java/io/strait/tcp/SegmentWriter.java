@@ -122,6 +122,9 @@ final class SegmentWriter {
         if (len > 0) {
             c.bytesOut.getAndAddRelease(len);
         }
+        if ((flags & RST) != 0) { // a connection's own reset (keep-alive giving up)
+            c.rstsOut.incrementRelease();
+        }
         if ((flags & ACK) != 0) {
             t.ackNow = false;
             t.unackedBytes = 0;

@@ -64,6 +64,8 @@ public final class TcpCounters {
     public final AtomicCounter tlpMinUs;
     public final AtomicCounter persistProbes;
     public final AtomicCounter keepaliveProbes;
+    /** Connections closed because keep-alive probes went unanswered (RFC 1122 §4.2.3.6); also in {@link #timeouts}. */
+    public final AtomicCounter keepaliveTimeouts;
     public final AtomicCounter timeouts;
     public final AtomicCounter delayedAcks;
     // Defences.
@@ -150,6 +152,7 @@ public final class TcpCounters {
         tlpMinUs = m.newCounter(p + "tlp_min_us");
         persistProbes = m.newCounter(p + "persist_probes");
         keepaliveProbes = m.newCounter(p + "keepalive_probes");
+        keepaliveTimeouts = m.newCounter(p + "keepalive_timeouts");
         timeouts = m.newCounter(p + "timeouts");
         delayedAcks = m.newCounter(p + "delayed_acks");
         challengeAcks = m.newCounter(p + "challenge_acks");

@@ -80,6 +80,7 @@ final class TimerExpiry {
         if (t.keepaliveDeadlineNs <= nowNs) {
             t.keepaliveDeadlineNs = Long.MAX_VALUE;
             if (!output.onKeepalive(t, nowNs, out)) {
+                c.keepaliveTimeouts.incrementRelease();
                 c.timeouts.incrementRelease();
                 pool.close(t, CloseReason.TIMEOUT);
                 return;

@@ -29,7 +29,7 @@ final class ServeCommand {
                             [--mtu-probe-interval-ms MS] [--pcap FILE]
                             [--impair loss=P,dup=P,reorder=P,corrupt=P,delay=MS,seed=N]
                             [--tls-cert PEM --tls-key PEM] [--warmup] [--aot] [--http-header-timeout-ms MS]
-                            [--http-keepalive-timeout-ms MS]
+                            [--http-keepalive-timeout-ms MS] [--tcp-keepalive on|off|IDLE_S,INTERVAL_S,COUNT]
           echo         writes back every byte it receives until the peer closes (default port 7)
           discard      reads and drops everything (default port 9)
           http         HTTP/1.1: GET /, GET /bytes/N, POST /echo (default port 80)
@@ -55,6 +55,9 @@ final class ServeCommand {
           client_header_timeout; 0: never); counted as http.header_timeouts, one line on stderr per 10 s at most.
           --http-keepalive-timeout-ms: the http app closes a keep-alive connection idle this long after its last
           response (75000, nginx's keepalive_timeout; 0: never); counted as http.keepalive_timeouts.
+          --tcp-keepalive: TCP keep-alive probes (RFC 1122 §4.2.3.6) after IDLE_S idle, every INTERVAL_S, closing
+          the connection after COUNT unanswered (on: Linux's 7200,75,9); on by default for echo and discard, which
+          have no idle bound of their own, off for http; counted as tcp.keepalive_probes, tcp.keepalive_timeouts.
           --pcap FILE writes every frame in and out (pcap, nanosecond timestamps; core N > 0 writes FILE.N).
           --impair injects faults on Strait's own port in both directions (probabilities 0..1, delay in ms).
           --warmup: before READY, echo and http run the whole path of a core (agent, engine, app) against a
@@ -80,7 +83,7 @@ final class ServeCommand {
             "--cpus", "--idle", "--mem", "--max-connections", "--buffer-kb", "--buffer-max-kb", "--buffer-budget-mb",
             "--cc", "--msl-ms", "--rto-min-ms", "--tlp-min-ms", "--mtu-probing", "--mtu-probe-interval-ms", "--pcap",
             "--impair", "--tls-cert", "--tls-key", "--http-header-timeout-ms",
-            "--http-keepalive-timeout-ms"),
+            "--http-keepalive-timeout-ms", "--tcp-keepalive"),
             Set.of("--hugepages", "--warmup", "--aot"));
         final String app = a.get("--app", null);
         if (app == null) {
@@ -219,7 +222,30 @@ final class ServeCommand {
         if (!probing.equals("on") && !probing.equals("off")) {
             throw new Args.UsageException("serve: --mtu-probing takes on or off, not '" + probing + "'");
         }
-        final TcpConfig config = TcpConfig.builder()
+        // RFC 9293 §3.8.4 (MUST-24): keep-alives default to off in the engine; an application may turn them on.
+        // serve's echo and discard do, at Linux's timings: they have no idle bound of their own, and a peer that
+        // vanishes without a FIN or RST (a crashed host, a dropped route) would hold their connection forever. The
+        // http app has its header and keep-alive timeouts.
+        final String app = a.get("--app", "");
+        final String keepalive = a.get("--tcp-keepalive",
+            app.equals("echo") || app.equals("discard") ? "on" : "off");
+        final TcpConfig.Builder b = TcpConfig.builder();
+        switch (keepalive) {
+            case "off" -> b.keepalive(false);
+            case "on" -> b.keepalive(true);
+            default -> {
+                final String[] f = keepalive.split(",", -1);
+                if (f.length != 3) {
+                    throw new Args.UsageException("serve: --tcp-keepalive takes on, off or IDLE_S,INTERVAL_S,COUNT "
+                        + "(Linux's defaults: 7200,75,9), not '" + keepalive + "'");
+                }
+                b.keepalive(true)
+                    .keepaliveIdleNs(keepaliveField(f[0], "IDLE_S", 32_767) * 1_000_000_000L)
+                    .keepaliveIntervalNs(keepaliveField(f[1], "INTERVAL_S", 32_767) * 1_000_000_000L)
+                    .keepaliveCount((int) keepaliveField(f[2], "COUNT", 127));
+            }
+        }
+        final TcpConfig config = b
             .maxConnections(maxConnections)
             .sendBufferBytes(bufferBytes)
             .receiveBufferBytes(bufferBytes)
@@ -241,6 +267,20 @@ final class ServeCommand {
                 + "under 2 GiB per core (it is " + (config.slabBytes() >> 20) + " MB)");
         }
         return config;
+    }
+
+    /** A field of --tcp-keepalive, 1..max (Linux's limits for TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT). */
+    private static long keepaliveField(String v, String name, int max) {
+        final long n;
+        try {
+            n = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new Args.UsageException("serve: --tcp-keepalive " + name + " must be a whole number, not '" + v + "'");
+        }
+        if (n < 1 || n > max) {
+            throw new Args.UsageException("serve: --tcp-keepalive " + name + " must be 1.." + max + ", not " + n);
+        }
+        return n;
     }
 
     /** The host kernel's congestion control (net.ipv4.tcp_congestion_control), so both stacks on one machine match. */
