@@ -98,8 +98,8 @@ public final class StraitCore {
         return index;
     }
 
-    /** The engine, for what the API does not wrap (counters, per-connection statistics). Core thread only. */
-    public TcpEngine engine() {
+    /** The engine behind this core (package-private: the API is the one way in, issue 11). Core thread only. */
+    TcpEngine engine() {
         return engine;
     }
 
