@@ -65,10 +65,6 @@ public final class HttpServer implements ConnectionHandler {
 
     private static final byte[] HELLO = "hello\n".getBytes(StandardCharsets.US_ASCII);
 
-    /** i mod 251 for i in [0, 251 + 64 KiB): a window at offset (i mod 251) is the body from byte i on. */
-    private static final int PATTERN_SPAN = 65536;
-    private static final UnsafeBuffer PATTERN = pattern();
-
     private final int sendBufferBytes;
     private final HttpRequestParser parser;
     // The parser's per-slot arrays, shared: the response side reads and updates the same request state.
@@ -139,7 +135,7 @@ public final class HttpServer implements ConnectionHandler {
         spill = new UnsafeBuffer[n];
         spillHead = new int[n];
         spillLen = new int[n];
-        final int headLength = head(200, HELLO.length, true, false, false);
+        final int headLength = HttpResponseHead.head(scratch, 0, 200, HELLO.length, true, false, false);
         final byte[] hello = new byte[headLength + HELLO.length];
         scratch.getBytes(0, hello, 0, headLength);
         System.arraycopy(HELLO, 0, hello, headLength, HELLO.length);
@@ -216,14 +212,6 @@ public final class HttpServer implements ConnectionHandler {
             state[s] = DONE;
             c.abort(); // it does not read either: no room for the answer
         }
-    }
-
-    private static UnsafeBuffer pattern() {
-        final byte[] p = new byte[251 + PATTERN_SPAN];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = (byte) (i % 251);
-        }
-        return new UnsafeBuffer(p);
     }
 
     @Override
@@ -379,8 +367,8 @@ public final class HttpServer implements ConnectionHandler {
             return 0;
         }
         int p = 0;
-        p = putHex(p, n);
-        p = put(p, "\r\n");
+        p = HttpResponseHead.putHex(scratch, p, n);
+        p = HttpResponseHead.put(scratch, p, "\r\n");
         c.write(scratch, 0, p);
         c.write(buffer, offset, n);
         c.write(scratch, p - 2, 2);
@@ -479,7 +467,7 @@ public final class HttpServer implements ConnectionHandler {
                         streamOffset[s] = -2;
                         return false;
                     }
-                    final int p = put(0, "0\r\n\r\n");
+                    final int p = HttpResponseHead.put(scratch, 0, "0\r\n\r\n");
                     c.write(scratch, 0, p);
                 }
             }
@@ -538,8 +526,7 @@ public final class HttpServer implements ConnectionHandler {
         if (route[s] == ROUTE_BYTES && streamOffset[s] >= 0) {
             while (streamOffset[s] < streamEnd[s]) {
                 final long i = streamOffset[s];
-                final int n = (int) Math.min(streamEnd[s] - i, PATTERN_SPAN);
-                final int written = c.write(PATTERN, (int) (i % 251), n);
+                final int written = BytesPattern.write(c, i, streamEnd[s]);
                 if (written <= 0) {
                     return false;
                 }
@@ -566,70 +553,9 @@ public final class HttpServer implements ConnectionHandler {
     }
 
     private void writeHead(Connection c, int s, int status, long length) {
-        final int p = head(status, length, route[s] == ROUTE_HELLO, closeAfter[s] || status >= 400, http10[s]);
+        final int p = HttpResponseHead.head(scratch, 0, status, length, route[s] == ROUTE_HELLO,
+            closeAfter[s] || status >= 400, http10[s]);
         c.write(scratch, 0, p);
-    }
-
-    /** A response head into {@code scratch}; returns its length. {@code length} < 0: chunked. */
-    private int head(int status, long length, boolean hello, boolean close, boolean http10) {
-        int p = put(0, "HTTP/1.1 ");
-        p = put(p, switch (status) {
-            case 200 -> "200 OK";
-            case 400 -> "400 Bad Request";
-            case 404 -> "404 Not Found";
-            case 408 -> "408 Request Timeout";
-            case 431 -> "431 Request Header Fields Too Large";
-            default -> "505 HTTP Version Not Supported";
-        });
-        p = put(p, "\r\nServer: strait\r\nContent-Type: ");
-        p = put(p, hello && status == 200 ? "text/plain" : "application/octet-stream");
-        if (length >= 0) {
-            p = put(p, "\r\nContent-Length: ");
-            p = putDecimal(p, length);
-        } else {
-            p = put(p, "\r\nTransfer-Encoding: chunked");
-        }
-        if (close) {
-            p = put(p, "\r\nConnection: close");
-        } else if (http10) {
-            p = put(p, "\r\nConnection: keep-alive");
-        }
-        return put(p, "\r\n\r\n");
-    }
-
-    private int put(int p, String text) {
-        for (int k = 0; k < text.length(); k++) {
-            scratch.putByte(p + k, (byte) text.charAt(k));
-        }
-        return p + text.length();
-    }
-
-    private int putDecimal(int p, long v) {
-        if (v == 0) {
-            scratch.putByte(p, (byte) '0');
-            return p + 1;
-        }
-        int digits = 0;
-        for (long t = v; t > 0; t /= 10) {
-            digits++;
-        }
-        for (int k = digits - 1; k >= 0; k--) {
-            scratch.putByte(p + k, (byte) ('0' + v % 10));
-            v /= 10;
-        }
-        return p + digits;
-    }
-
-    private int putHex(int p, int v) {
-        int digits = 0;
-        for (int t = v; t > 0; t >>>= 4) {
-            digits++;
-        }
-        for (int k = digits - 1; k >= 0; k--) {
-            scratch.putByte(p + k, (byte) Character.forDigit(v & 0xF, 16));
-            v >>>= 4;
-        }
-        return p + digits;
     }
 
     @Override
