@@ -54,7 +54,13 @@ class VanishedPeerIT {
                 assertTrue(s > 2 && s < 15, "after about 2 s idle and 3 probes 1 s apart: " + s);
                 assertEquals(0L, after.getOrDefault("tcp.conn_time_wait", 0L), "no TIME_WAIT: " + after);
                 assertTrue(after.getOrDefault("tcp.rsts_out", 0L) >= 1, "a reset on giving up, as Linux: " + after);
-                Thread.sleep(3000); // the answering connection has been probed and answered meanwhile
+                // Wait until the answering connection has been probed again (2 s idle) and so answered a probe.
+                final long probesAtClose = after.get("tcp.keepalive_probes");
+                final long deadline = System.nanoTime() + 15_000_000_000L;
+                while (echo.counter("tcp.keepalive_probes") <= probesAtClose && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertTrue(echo.counter("tcp.keepalive_probes") > probesAtClose, "the answering one was probed");
                 toClients.write("\n");
                 toClients.flush();
                 assertEquals("alive True", WireFaults.awaitLine(clients, "alive", 20));
