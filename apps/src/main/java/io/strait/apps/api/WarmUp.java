@@ -48,7 +48,28 @@ public final class WarmUp {
      */
     public static long runStack(Function<StraitCore, ConnectionHandler> app, TcpConfig config, byte[] request,
                                 int responseBytes, int connections, long exchanges, int caps, long maxNs) {
-        final CountersManager counters = counters();
+        return runStack(app, config, request, responseBytes, connections, exchanges, caps, maxNs, 0, 0);
+    }
+
+    /**
+     * As {@link #runStack(Function, TcpConfig, byte[], int, int, long, int, long)}, over a port that loses
+     * {@code loss} and reorders {@code reorder} of the frames each way once every connection has had its first
+     * exchange (so that no handshake waits out a SYN's 1 s timeout): with responses of many segments this runs loss
+     * recovery (SACK, RACK-TLP, retransmission, PRR, D-SACK and undo), which a lossless warm-up never reaches.
+     * Measured (bench/results/loss-warmup-20261202): a server warmed without it took 1.5-2x as long for its first
+     * 0.1%-loss downloads while C2 compiled and deoptimised the recovery paths.
+     */
+    public static long runStack(Function<StraitCore, ConnectionHandler> app, TcpConfig config, byte[] request,
+                                int responseBytes, int connections, long exchanges, int caps, long maxNs,
+                                double loss, double reorder) {
+        return runStack(app, config, request, responseBytes, connections, exchanges, caps, maxNs, loss, reorder,
+            counters());
+    }
+
+    /** With the warm-up's counters ({@code warm.s.}, {@code warm.c.}) in {@code counters}, for tests. */
+    static long runStack(Function<StraitCore, ConnectionHandler> app, TcpConfig config, byte[] request,
+                         int responseBytes, int connections, long exchanges, int caps, long maxNs, double loss,
+                         double reorder, CountersManager counters) {
         final FramePipe pipe = new FramePipe(4096, 0x02_00_00_00_77_02L, 0x02_00_00_00_77_01L,
             caps & (FrameIo.CAP_RX_IP_CKSUM | FrameIo.CAP_RX_TCP_CKSUM | FrameIo.CAP_TX_IP_CKSUM
                 | FrameIo.CAP_TX_TCP_CKSUM));
@@ -74,10 +95,16 @@ public final class WarmUp {
             client.connect(CLIENT_IP, SERVER_IP, PORT, driver, clock.nanoTime());
         }
         final long deadline = System.nanoTime() + maxNs;
+        boolean impaired = false;
         while (driver.done < exchanges && System.nanoTime() - deadline < 0) { // not the closes: TIME_WAIT lasts
+            if (!impaired && driver.done >= connections && (loss > 0 || reorder > 0)) {
+                pipe.impair(loss, reorder, 0x5EED);
+                impaired = true;
+            }
             clientAgent.doWork();
             serverAgent.doWork();
         }
+        pipe.impair(0, 0, 0); // the aborts' RSTs must get through
         client.forEachConnection(client::abort);
         core.closeAll(true);
         for (int i = 0; i < 100; i++) { // the aborts' RSTs through, buffers back to the pipe
@@ -89,7 +116,7 @@ public final class WarmUp {
         return driver.done;
     }
 
-    private static CountersManager counters() {
+    static CountersManager counters() {
         return new CountersManager(new UnsafeBuffer(ByteBuffer.allocateDirect(256 * 1024)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024)));
     }

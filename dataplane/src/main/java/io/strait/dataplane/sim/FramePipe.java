@@ -9,7 +9,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * both draw their buffers from one pool (a buffer handle is its address). With {@link #OFFLOADS} the ends advertise
  * checksum offload, and a frame sent with the offload flags arrives marked good, as between two NICs (benchmarks
  * then measure Strait's code and not software checksums); with other capabilities (a real port's, for a warm-up)
- * the software paths run. Single-threaded: both ends are polled by the same thread. For benchmarks and warm-ups.
+ * the software paths run. {@link #impair} makes the pipe lossy and reordering in both directions (seeded), so that
+ * a warm-up also runs loss recovery. Single-threaded: both ends are polled by the same thread. For benchmarks and
+ * warm-ups.
  */
 public final class FramePipe {
     static final int FRAME_ROOM = 2048;
@@ -22,6 +24,11 @@ public final class FramePipe {
     private final long[] free;
     private int freeCount;
     private final int caps;
+    private long lossThreshold;    // P(loss) as an unsigned 64-bit threshold; 0: none
+    private long reorderThreshold; // P(a frame overtakes the one before it)
+    private long random;
+    private long dropped;
+    private long reordered;
     public final End a;
     public final End b;
 
@@ -43,6 +50,40 @@ public final class FramePipe {
         b = new End(macB, buffers);
         a.peer = b;
         b.peer = a;
+    }
+
+    /**
+     * From now on each frame sent either way is lost with probability {@code loss} (its buffer back to the pool) or,
+     * with probability {@code reorder}, overtakes the frame queued before it; {@code 0, 0} ends it. Seeded
+     * (SplitMix64), allocation-free.
+     */
+    public void impair(double loss, double reorder, long seed) {
+        if (!(loss >= 0 && loss < 1 && reorder >= 0 && reorder < 1)) {
+            throw new IllegalArgumentException("loss and reorder are probabilities in [0, 1): " + loss + ", " + reorder);
+        }
+        lossThreshold = (long) (loss * 0x1p63) << 1;
+        reorderThreshold = (long) (reorder * 0x1p63) << 1;
+        random = seed;
+    }
+
+    /** Frames lost to {@link #impair}. */
+    public long dropped() {
+        return dropped;
+    }
+
+    /** Frames that overtook another under {@link #impair}. */
+    public long reordered() {
+        return reordered;
+    }
+
+    private boolean chance(long threshold) {
+        if (threshold == 0) {
+            return false;
+        }
+        long z = (random += 0x9E3779B97F4A7C15L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return Long.compareUnsigned(z ^ (z >>> 31), threshold) < 0;
     }
 
     /** Buffers not in the pool (held by an end's receive queue or a caller). */
@@ -75,6 +116,21 @@ public final class FramePipe {
             size++;
         }
 
+        /** The last two queued frames change places. */
+        private void swapLast() {
+            final int last = (head + size - 1) % queue.length;
+            final int before = (head + size - 2) % queue.length;
+            final long buf = queue[last];
+            final int length = lengths[last];
+            final int verdict = verdicts[last];
+            queue[last] = queue[before];
+            lengths[last] = lengths[before];
+            verdicts[last] = verdicts[before];
+            queue[before] = buf;
+            lengths[before] = length;
+            verdicts[before] = verdict;
+        }
+
         @Override
         public int receive(long[] bufs, long[] addrs, int[] lens, int[] flags, int max) {
             final int n = Math.min(max, size);
@@ -95,7 +151,16 @@ public final class FramePipe {
                 if (addrs[i] != bufs[i]) {
                     throw new IllegalStateException("frame not at the start of its buffer");
                 }
+                if (chance(lossThreshold)) {
+                    free[freeCount++] = bufs[i];
+                    dropped++;
+                    continue;
+                }
                 peer.arrive(bufs[i], lens[i] & 0xFFFF, lens[i]);
+                if (peer.size >= 2 && chance(reorderThreshold)) {
+                    peer.swapLast();
+                    reordered++;
+                }
             }
             return count;
         }
