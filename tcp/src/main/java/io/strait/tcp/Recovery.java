@@ -48,12 +48,11 @@ final class Recovery {
         rate.start();
         ackRttNs = -1;
         final int priorSacked = t.sacked.sum();
-        final int echoTick = t.tsOn && s.hasTimestamps && s.tsEcr != 0 ? s.tsEcr - t.tsOffset : Integer.MIN_VALUE;
         int sackResult = 0;
         if (t.sackOn && s.sackCount > 0) {
             sackResult = SackScoreboard.update(t, s, ack);
             if ((sackResult & SackScoreboard.NEWLY_SACKED) != 0) {
-                markSacked(t, nowNs, echoTick);
+                markSacked(t, nowNs);
             }
         }
         final boolean dsackRetrans = (sackResult & SackScoreboard.DSACK) != 0 && t.undoRetrans > 0
@@ -168,8 +167,16 @@ final class Recovery {
         return TcpState.isSynchronized(t.state);
     }
 
-    /** Records wholly inside the scoreboard become SACKED; each newly delivered one updates RACK (§6.2). */
-    private void markSacked(final Tcb t, final long nowNs, final int echoTick) {
+    /**
+     * Records wholly inside the scoreboard become SACKED; each newly delivered one updates RACK (§6.2). A SACK's TSecr
+     * says nothing of which transmission arrived: the receiver updates TS.Recent only from a segment at RCV.NXT (RFC
+     * 7323 §4.3), so while the hole lasts every SACK echoes the TSval of the segment before it, older than any
+     * retransmission. RFC 8985 §6.2 step 2's TSecr test would then skip every SACKed retransmission, and a lost
+     * retransmission of the hole could only end in an RTO (seen at 20% loss: the hole's retransmission lost, the
+     * eight sent after it SACKed, 0.4 + 0.8 s of RTO). As Linux's tcp_rack_advance, only the min_RTT test applies
+     * to SACKed retransmissions; the TSecr test stays for cumulatively acknowledged ones, where it is meaningful.
+     */
+    private void markSacked(final Tcb t, final long nowNs) {
         final RangeSet sb = t.sacked;
         int k = 0;
         for (int i = 0; i < t.segCount && k < sb.count(); i++) {
@@ -187,7 +194,7 @@ final class Recovery {
                 if (bbr != null) {
                     rate.onDelivered(t, a, nowNs);
                 }
-                final long rtt = rack.onDelivered(t, a, nowNs, echoTick);
+                final long rtt = rack.onDelivered(t, a, nowNs, Integer.MIN_VALUE);
                 if (rtt >= 0) {
                     RttEstimator.minRtt(t, rtt, nowNs);
                     HyStart.onRtt(t, rtt);

@@ -83,6 +83,49 @@ class RetransmitTest {
     }
 
 
+    @Test
+    @DisplayName("RFC 8985 §6.2 step 5 with RFC 7323 §4.3: a lost retransmission is found by RACK from SACKs whose "
+        + "TSecr is stale while the hole lasts, not by the RTO")
+    void lostRetransmissionFoundThroughStaleTsecr() {
+        final Harness s = new Harness(base().mss(1012).sack(true).timestamps(true).build());
+        s.engine.listen(SERVER_PORT, s.app);
+        // MSS 1012: 1000 bytes of data beside the 12 bytes of the timestamp option (RFC 6691).
+        final CapturedSegment synAck = one(s.send(s.seg().flags(SYN).ack(0).mss(1012).sackPermitted()
+            .timestamps(100, 0)));
+        s.iss = synAck.seq();
+        s.peerSeq = PEER_ISS + 1;
+        s.peerAck = s.iss + 1;
+        s.advance(MS);
+        final int recent = synAck.tsVal(); // TS.Recent's source: the last segment at RCV.NXT
+        assertEquals(List.of(), s.send(s.seg().timestamps(101, recent)));
+        s.handle = s.app.handle;
+        s.write(bytes(5000, 1));
+        final List<CapturedSegment> first = s.poll();
+        assertEquals(5, first.size());
+        final int b = s.iss + 1;
+        // [b, b+1000) and [b+2000, b+3000) lost. The receiver's RCV.NXT stays at b, so every SACK echoes `recent`.
+        s.advance(MS);
+        final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 1000, b + 2000).sack(b + 3000, b + 5000)
+            .timestamps(102, recent));
+        assertEquals(2, rtx.size(), () -> "both holes: " + rtx);
+        expect(rtx.get(0), ACK, b, s.peerSeq);
+        expect(rtx.get(1), ACK, b + 2000, s.peerSeq);
+        // The first retransmission is lost again; the second arrives and is SACKed, TSecr still stale.
+        s.advance(MS);
+        final List<CapturedSegment> again = new java.util.ArrayList<>(s.send(s.seg().sack(b + 1000, b + 5000)
+            .timestamps(103, recent)));
+        for (int i = 0; i < 10 && again.isEmpty(); i++) {
+            again.addAll(s.advance(MS)); // at most RACK.rtt + reo_wnd later, far inside the 200 ms RTO
+        }
+        assertFalse(again.isEmpty(), "the hole is sent a third time by RACK");
+        expect(again.get(0), ACK, b, s.peerSeq);
+        assertEquals(1, s.counter("lost_retransmits"));
+        assertEquals(0, s.counter("rto_expiries"));
+        s.peerAck = b + 5000;
+        assertEquals(List.of(), s.send(s.seg().timestamps(104, again.get(0).tsVal())));
+        s.finishAndCheckLeaks();
+    }
+
     /** Writes 5000 bytes and sends them (five segments of 1000, IW10 allows all); returns the first one's SEQ. */
     private static int fiveSegmentsOut(final Harness s) {
         s.write(bytes(5000, 1));
