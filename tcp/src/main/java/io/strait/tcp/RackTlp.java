@@ -33,7 +33,9 @@ final class RackTlp {
      * RFC 8985 §6.2 steps 1-3 for one newly ACKed or SACKed record: RACK.rtt, RACK.xmit_ts / end_seq, and the
      * reordering test.
      *
-     * @param echoTick the ACK's TSecr less the connection's timestamp offset (ms ticks), or {@code Integer.MIN_VALUE}
+     * @param echoTick the ACK's TSecr less the connection's timestamp offset (ms ticks) for a cumulatively
+     *                 acknowledged record, or {@code Integer.MIN_VALUE}: none, or a SACKed record, whose ACK's TSecr
+     *                 is stale while the hole lasts (RFC 7323 §4.3; see Recovery.markSacked)
      * @return the RTT sample in ns, or -1 when it was ambiguous and skipped
      */
     long onDelivered(final Tcb t, final int a, final long nowNs, final int echoTick) {
