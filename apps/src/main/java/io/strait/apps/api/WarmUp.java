@@ -56,8 +56,8 @@ public final class WarmUp {
      * {@code loss} and reorders {@code reorder} of the frames each way once every connection has had its first
      * exchange (so that no handshake waits out a SYN's 1 s timeout): with responses of many segments this runs loss
      * recovery (SACK, RACK-TLP, retransmission, PRR, D-SACK and undo), which a lossless warm-up never reaches.
-     * Measured (bench/results/loss-warmup-20261202): a server warmed without it took 1.5-2x as long for its first
-     * 0.1%-loss downloads while C2 compiled and deoptimised the recovery paths.
+     * Measured (bench/results/loss-20261202T045943Z/README.md, README "Warm-up"): a server warmed without it took
+     * up to 2x as long for its first 0.1%-loss downloads while C2 compiled and deoptimised the recovery paths.
      */
     public static long runStack(Function<StraitCore, ConnectionHandler> app, TcpConfig config, byte[] request,
                                 int responseBytes, int connections, long exchanges, int caps, long maxNs,

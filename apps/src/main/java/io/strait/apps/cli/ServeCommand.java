@@ -8,6 +8,7 @@ import io.strait.dataplane.DataplaneConfig;
 import io.strait.dataplane.wire.Ipv4;
 import io.strait.apps.servers.DiscardServer;
 import io.strait.apps.servers.EchoServer;
+import io.strait.apps.servers.HttpResponseHead;
 import io.strait.apps.servers.HttpServer;
 import io.strait.tcp.TcpConfig;
 
@@ -328,10 +329,13 @@ final class ServeCommand {
         final long lossyStart = System.nanoTime();
         final long lossy = switch (app) {
             case "http" -> io.strait.apps.api.WarmUp.runStack(factory, config, WARM_BULK_GET,
-                (int) HttpServer.bytesResponseLength(WARM_BULK_BYTES), 4, WARM_BULK_EXCHANGES, caps, WARM_BULK_MAX_NS,
+                (int) HttpResponseHead.bytesResponseLength(WARM_BULK_BYTES), 4, WARM_BULK_EXCHANGES, caps, WARM_BULK_MAX_NS,
                 WARM_LOSS, WARM_REORDER);
-            default -> io.strait.apps.api.WarmUp.runStack(factory, config, new byte[WARM_BULK_ECHO], WARM_BULK_ECHO,
-                4, WARM_BULK_EXCHANGES, caps, WARM_BULK_MAX_NS, WARM_LOSS, WARM_REORDER);
+            default -> { // a request the client's send buffer takes whole, whatever --buffer-kb says
+                final int size = Math.min(WARM_BULK_ECHO, config.sendBufferBytes / 2);
+                yield io.strait.apps.api.WarmUp.runStack(factory, config, new byte[size], size, 4,
+                    WARM_BULK_EXCHANGES, caps, WARM_BULK_MAX_NS, WARM_LOSS, WARM_REORDER);
+            }
         };
         System.err.println("strait: warm-up: " + done + " exchanges in " + (lossyStart - start) / 1_000_000
             + " ms, then " + lossy + " bulk exchanges at " + WARM_LOSS * 100 + "% loss in "
@@ -341,7 +345,7 @@ final class ServeCommand {
     private static final int WARM_BULK_BYTES = 256 * 1024;
     private static final byte[] WARM_BULK_GET = ("GET /bytes/" + WARM_BULK_BYTES + " HTTP/1.1\r\nHost: w\r\n\r\n")
         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    /** Within the client's default send buffer, so that the warm-up's client writes it whole. */
+    /** The echo warm-up's request and answer, at most half the send buffer (the client writes it whole). */
     private static final int WARM_BULK_ECHO = 32 * 1024;
     private static final long WARM_BULK_EXCHANGES = 300;
     private static final long WARM_BULK_MAX_NS = 2_000_000_000L;

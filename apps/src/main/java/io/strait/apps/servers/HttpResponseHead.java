@@ -7,8 +7,16 @@ import org.agrona.MutableDirectBuffer;
  * framing, §7.1 chunks), allocation-free. Each method writes at {@code p} and returns the position after what it
  * wrote; the caller sizes the buffer (a head is under 200 bytes).
  */
-final class HttpResponseHead {
+public final class HttpResponseHead {
     private HttpResponseHead() {
+    }
+
+    /**
+     * Bytes of the whole answer to a keep-alive HTTP/1.1 {@code GET /bytes/n}, head and body, for a client that
+     * counts responses (the warm-up's).
+     */
+    public static long bytesResponseLength(int n) {
+        return head(new org.agrona.concurrent.UnsafeBuffer(new byte[256]), 0, 200, n, false, false, false) + (long) n;
     }
 
     /**

@@ -114,15 +114,6 @@ public final class HttpServer implements ConnectionHandler {
     private final HeaderDeadlines.Expiry onIdleTimeout = this::idleTimedOut;
 
     /** One per core: its per-connection state is indexed by the core's connection slots. */
-    /**
-     * Bytes of the whole answer to a keep-alive HTTP/1.1 {@code GET /bytes/n}, head and body, for a client that
-     * counts responses (the warm-up's).
-     */
-    public static long bytesResponseLength(int n) {
-        return HttpResponseHead.head(new org.agrona.concurrent.UnsafeBuffer(new byte[256]), 0, 200, n, false, false,
-            false) + (long) n;
-    }
-
     public HttpServer(TcpConfig config) {
         final int n = config.maxConnections;
         this.sendBufferBytes = config.sendBufferBytes;

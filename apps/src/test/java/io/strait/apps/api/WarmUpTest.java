@@ -26,7 +26,7 @@ class WarmUpTest {
             java.nio.charset.StandardCharsets.US_ASCII);
         final org.agrona.concurrent.status.CountersManager counters = WarmUp.counters();
         final long done = WarmUp.runStack(core -> http, config, get,
-            (int) io.strait.apps.servers.HttpServer.bytesResponseLength(262144), 4, 60, 0, 60_000_000_000L, 0.02,
+            (int) io.strait.apps.servers.HttpResponseHead.bytesResponseLength(262144), 4, 60, 0, 60_000_000_000L, 0.02,
             0.01, counters);
         assertEquals(60, done, "every response counted whole, through loss and reordering");
         final java.util.Map<String, Long> c = new java.util.HashMap<>();

@@ -47,4 +47,11 @@ class HttpResponseHeadTest {
         assertEquals(5, p);
         assertEquals("ab", new String(new byte[] {b.getByte(3), b.getByte(4)}, StandardCharsets.US_ASCII));
     }
+
+    @Test
+    void bytesResponseLengthIsTheHeadPlusTheBody() {
+        final String head = "HTTP/1.1 200 OK\r\nServer: strait\r\nContent-Type: application/octet-stream\r\n"
+            + "Content-Length: 262144\r\n\r\n";
+        assertEquals(head.length() + 262144L, HttpResponseHead.bytesResponseLength(262144));
+    }
 }
