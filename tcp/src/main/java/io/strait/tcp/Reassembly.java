@@ -50,10 +50,12 @@ final class Reassembly {
             return;
         }
         if (t.rcvLarge < 0) {
-            // Buffer autotuning (as Linux's tcp_rcv_space_adjust): once the peer keeps more than half the ring
-            // in flight, the ring grows so the window is not what limits it.
+            // Buffer autotuning (as Linux's tcp_rcv_space_adjust): the ring grows so the window is not what limits
+            // the peer, once it holds more than half the ring (the app lags, or a hole waits for a retransmission),
+            // or once more than half the window arrives within one RTT although the app reads it at once.
             final int extent = t.ooo.isEmpty() ? 0 : t.ooo.highest() - t.rcvNxt;
-            if (t.rcvLen + Math.max(extent, dataSeq + len - t.rcvNxt) > t.rcvCap / 2) {
+            if (t.rcvLen + Math.max(extent, dataSeq + len - t.rcvNxt) > t.rcvCap / 2
+                || windowFilledInRtt(t, dataSeq, dataSeq + len, nowNs)) {
                 pool.growReceive(t);
             }
         }
@@ -112,6 +114,25 @@ final class Reassembly {
         } else {
             t.ackNow = true;
         }
+    }
+
+    /**
+     * The peer's flight, not the app, is what the window limits: more than half the window arrived within one
+     * smoothed RTT (Linux measures the bytes copied per RTT; here the app copies at once). A measurement starts at
+     * the first segment after the previous one's RTT ended. False without an RTT sample, or without window scaling
+     * (the window cannot pass 64 KB, and the ring already offers that).
+     */
+    static boolean windowFilledInRtt(final Tcb t, final int dataSeq, final int end, final long nowNs) {
+        final long rtt = t.srttNs;
+        if (t.rcvWscale == 0 || rtt <= 0) {
+            return false;
+        }
+        if (!t.rcvSpaceOpen || nowNs - t.rcvSpaceEndNs >= 0) {
+            t.rcvSpaceOpen = true;
+            t.rcvSpaceSeq = dataSeq;
+            t.rcvSpaceEndNs = nowNs + rtt;
+        }
+        return end - t.rcvSpaceSeq > t.rcvBufBytes / 2;
     }
 
     /** RFC 2883 §4: the next ACK's first SACK block reports the duplicate {@code [l, r)}. */

@@ -94,6 +94,13 @@ final class Tcb {
     int rcvBase;
     int rcvHead;
     int rcvLen;
+    /**
+     * Receive autotuning's measurement (as Linux's rcvq_space): bytes since {@code rcvSpaceSeq} within one smoothed
+     * RTT ending at {@code rcvSpaceEndNs}; {@code rcvSpaceOpen} once a measurement has started.
+     */
+    boolean rcvSpaceOpen;
+    int rcvSpaceSeq;
+    long rcvSpaceEndNs;
 
     // Out-of-order ranges beyond RCV.NXT, data kept in the receive ring at its position.
     final RangeSet ooo = new RangeSet(MAX_OOO_RANGES);
@@ -292,6 +299,9 @@ final class Tcb {
         sndCap = rcvCap = segCap = 0;
         sndBufBytes = rcvBufBytes = sndBufLimit = rcvBufLimit = 0;
         sndBase = sndBufSeq = sndHead = sndLen = rcvBase = rcvHead = rcvLen = 0;
+        rcvSpaceOpen = false;
+        rcvSpaceSeq = 0;
+        rcvSpaceEndNs = 0;
         ooo.clear();
         dsackPending = false;
         dsackL = dsackR = 0;

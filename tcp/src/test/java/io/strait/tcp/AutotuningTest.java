@@ -68,4 +68,62 @@ class AutotuningTest {
         assertArrayEquals(data, h.app.received.toByteArray());
         h.finishAndCheckLeaks();
     }
+
+    @Test
+    @DisplayName("Receive side (as Linux tcp_rcv_space_adjust): more than half the window within one RTT grows the ring though the app reads at once")
+    void receiveRingGrowsWhenThePeerFillsTheWindowInOneRtt() {
+        final Harness w = scaledPeer();
+        final byte[] data = bytes(16_000, 9);
+        // The app consumes every byte at once (zero-copy), so nothing is ever held: only the rate tells.
+        for (int off = 0; off < 16_000; off += 1000) {
+            w.send(w.seg().seq(w.peerSeq + off).payload(Arrays.copyOfRange(data, off, off + 1000)));
+            w.advance(MS / 10); // 16 KB in 1.6 ms, within the 10 ms RTT
+            assertEquals(off + 1000 > 8 * 1024 ? 1 : 0, w.counter("buffers_grown"),
+                "grown once more than half of the 16 KB window arrived within the RTT, at " + (off + 1000));
+        }
+        w.peerSeq += 16_000;
+        assertArrayEquals(data, w.app.received.toByteArray(), "every byte delivered in order, across the move");
+        w.send(w.seg().payload(bytes(1000, 1)));
+        w.peerSeq += 1000;
+        final CapturedSegment ack = one(w.advance(50 * MS)); // the delayed ACK
+        expect(ack, ACK, w.iss + 1, w.peerSeq);
+        assertTrue((ack.window() << 7) > 16 * 1024, "the window opens past the small ring: " + (ack.window() << 7));
+        w.finishAndCheckLeaks();
+    }
+
+    @Test
+    @DisplayName("Receive side: a peer that sends less than half the window per RTT (cwnd- or app-limited) keeps the small ring")
+    void receiveRingStaysWhenThePeerIsNotWindowLimited() {
+        final Harness w = scaledPeer();
+        for (int round = 0; round < 50; round++) {
+            for (int k = 0; k < 4; k++) {
+                w.send(w.seg().payload(bytes(1000, round)));
+                w.peerSeq += 1000;
+            }
+            w.advance(11 * MS); // 4 KB per 10 ms RTT in a 16 KB window
+        }
+        assertEquals(0, w.counter("buffers_grown"), "never more than 8 KB per RTT: not grown");
+        assertEquals(200_000, w.app.received.size());
+        w.finishAndCheckLeaks();
+    }
+
+    /**
+     * A passive open with window scaling both ways (shift 7), 16 KB rings, one 64 KB large chunk to grow into, the
+     * handshake's ACK 10 ms after the SYN-ACK (the RTT sample).
+     */
+    private static Harness scaledPeer() {
+        final Harness w = new Harness(Harness.base().windowScale(true).windowScaleShift(7)
+            .sendBufferBytes(16 * 1024).receiveBufferBytes(16 * 1024).largeBuffers(64 * 1024, 1).build());
+        w.engine.listen(SERVER_PORT, w.app);
+        final CapturedSegment synAck = one(w.send(w.seg().flags(SYN).ack(0).mss(1000).wscale(7)));
+        assertEquals(7, synAck.wscale());
+        w.iss = synAck.seq();
+        w.peerSeq = PEER_ISS + 1;
+        w.peerAck = w.iss + 1;
+        w.advance(10 * MS);
+        w.send(w.seg());
+        w.handle = w.app.handle;
+        assertEquals(TcpState.ESTABLISHED, w.engine.state(w.handle));
+        return w;
+    }
 }
