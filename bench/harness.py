@@ -667,10 +667,12 @@ LOSS_CLIENT = os.path.join(ROOT, "bench", "loss_client.py")
 # servers' namespace (the root one), from /proc/net/snmp and /proc/net/netstat; Strait: `strait stat --json`.
 # tcp.retransmitted_bytes is read when the engine has it.
 LINUX_LOSS_COUNTERS = {"retrans": "Tcp:RetransSegs", "rto": "TcpExt:TCPTimeouts", "tlp": "TcpExt:TCPLossProbes",
-                       "fast": "TcpExt:TCPFastRetrans", "lost_retrans": "TcpExt:TCPLostRetransmit"}
+                       "fast": "TcpExt:TCPFastRetrans", "lost_retrans": "TcpExt:TCPLostRetransmit",
+                       "dsack": "TcpExt:TCPDSACKRecv"}
 STRAIT_LOSS_COUNTERS = {"retrans": "tcp.retransmits", "rto": "tcp.rto_expiries", "tlp": "tcp.tlp_probes",
                         "fast": "tcp.fast_retransmits", "lost_retrans": "tcp.lost_retransmits",
-                        "sack": "tcp.sack_retransmits", "retrans_bytes": "tcp.retransmitted_bytes"}
+                        "sack": "tcp.sack_retransmits", "retrans_bytes": "tcp.retransmitted_bytes",
+                        "dsack": "tcp.dsacks_in"}
 LOSS_NGINX_CONF = """
 user root;
 worker_processes 1;
@@ -1103,7 +1105,7 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
         keys = ["case", "workload", "stack", "rep", "rps", "bytes_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
                 "max_us", "server_cpu_us_per_req", "client_cpu_pct", "server_cpu_pct", "requests", "errors", "error",
                 "loss", "bytes", "seconds", "timeout_s", "retrans_per_mb", "rto_per_mb", "tlp_per_mb", "fast_per_mb",
-                "lost_retrans_per_mb", "sack_per_mb", "retrans_bytes_per_mb", "client_retrans_per_mb",
+                "lost_retrans_per_mb", "sack_per_mb", "retrans_bytes_per_mb", "dsack_per_mb", "client_retrans_per_mb",
                 "client_rto_per_mb", "drop_in_pct", "drop_out_pct"]
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
@@ -1375,7 +1377,8 @@ def loss_section(results, out, info):
         md.append("")
     md += [f"Targets met: {met_count} of {target_count}. results.csv has every run, with the peer kernel's own "
            "retransmissions and timeouts per MB (client_retrans_per_mb, client_rto_per_mb) and the other counters "
-           "(fast, lost_retrans, sack, retrans_bytes where the stack has them).", ""]
+           "(fast, lost_retrans, sack, retrans_bytes where the stack has them, and dsack: D-SACKs received, "
+           "RFC 2883, the peer's report of a segment that arrived twice, so mostly spurious retransmissions).", ""]
     if os.path.exists(os.path.join(out, "loss.png")):
         md += ["![loss](loss.png)", ""]
     return md
