@@ -54,6 +54,9 @@ final class Invariants {
         if (t.sacked.sum() < 0 || t.sacked.sum() > flight || t.sacked.count() > t.sacked.capacity()) {
             return "SACKed " + t.sacked.sum() + " in " + t.sacked.count() + " ranges, flight " + flight;
         }
+        if (t.sackedBytes < 0 || t.sackedBytes > flight) {
+            return "SACK-marked bytes " + t.sackedBytes + " of a flight of " + flight;
+        }
         if (t.segCount < 0 || (t.segCap > 0 && t.segCount > t.segCap)) {
             return "records " + t.segCount + " of " + t.segCap;
         }

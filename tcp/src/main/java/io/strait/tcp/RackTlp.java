@@ -94,7 +94,7 @@ final class RackTlp {
 
     /** RFC 8985 §6.2 step 4: the reordering window. */
     static long reoWnd(final Tcb t, final int maxSeg) {
-        if (!t.reorderingSeen && (t.inRecovery || t.inLoss || t.sacked.sum() >= DUP_THRESH * maxSeg)) {
+        if (!t.reorderingSeen && (t.inRecovery || t.inLoss || t.sackedBytes >= DUP_THRESH * maxSeg)) {
             return 0;
         }
         final long minRtt = t.minRttNs != Long.MAX_VALUE ? t.minRttNs : t.srttNs;

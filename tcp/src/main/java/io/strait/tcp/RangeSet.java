@@ -74,11 +74,14 @@ final class RangeSet {
     /**
      * Inserts {@code [l, r)}, merging every range it overlaps or touches.
      *
-     * @param evictHighest when full and nothing merges: drop the highest range to make room (a SACK scoreboard may
-     *                     forget, conservatively); otherwise refuse
+     * @param evictLowest when full and nothing merges: drop the lowest range to make room, so the new range is
+     *                    always recorded (a SACK scoreboard may forget: its per-segment marks already hold what the
+     *                    lowest range said, while refusing a new range above the others would leave its segments
+     *                    unmarked, to be retransmitted spuriously once RACK sees later ones delivered); otherwise
+     *                    refuse
      * @return false when the range was not recorded (empty, or no room)
      */
-    boolean add(final int l, final int r, final boolean evictHighest) {
+    boolean add(final int l, final int r, final boolean evictLowest) {
         if (!Seq.lt(l, r)) {
             return false;
         }
@@ -113,11 +116,14 @@ final class RangeSet {
             p++;
         }
         if (n == left.length) {
-            if (!evictHighest || p == n) {
+            if (!evictLowest) {
                 return false;
             }
-            count--;
-            sum -= right[count] - left[count];
+            sum -= right[0] - left[0];
+            removeSpan(0, 1);
+            if (p > 0) {
+                p--;
+            }
         }
         for (int k = count; k > p; k--) {
             left[k] = left[k - 1];

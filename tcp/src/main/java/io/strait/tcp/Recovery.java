@@ -47,7 +47,7 @@ final class Recovery {
         final int priorLost = t.lostBytes;
         rate.start();
         ackRttNs = -1;
-        final int priorSacked = t.sacked.sum();
+        final int priorSacked = t.sackedBytes;
         int sackResult = 0;
         if (t.sackOn && s.sackCount > 0) {
             sackResult = SackScoreboard.update(t, s, ack);
@@ -68,7 +68,7 @@ final class Recovery {
             }
         }
         final int acked = t.sndUna - priorUna;
-        int delivered = acked + (t.sacked.sum() - priorSacked);
+        int delivered = acked + (t.sackedBytes - priorSacked);
 
         // Loss detection: RACK with SACK (RFC 8985 §6.2), DupThresh without (RFC 5681 §3.2, RFC 6582).
         if (t.sackOn) {

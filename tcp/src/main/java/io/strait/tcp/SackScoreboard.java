@@ -67,8 +67,9 @@ final class SackScoreboard {
         t.sacked.removeBelow(t.sndUna);
     }
 
+    /** The bytes of segments marked SACKed (the marks, not the bounded range set, which may forget). */
     static int sackedBytes(final Tcb t) {
-        return t.sacked.sum();
+        return t.sackedBytes;
     }
 
     /**
@@ -76,7 +77,7 @@ final class SackScoreboard {
      * not acknowledged, less what the receiver SACKed, less what is marked lost and not yet sent again.
      */
     static int pipe(final Tcb t) {
-        final int p = (t.sndMax - t.sndUna) - t.sacked.sum() - t.lostBytes;
+        final int p = (t.sndMax - t.sndUna) - t.sackedBytes - t.lostBytes;
         return Math.max(p, 0);
     }
 

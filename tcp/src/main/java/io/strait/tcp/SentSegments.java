@@ -130,6 +130,9 @@ final class SentSegments {
                 if ((f & LOST) != 0) {
                     t.lostBytes -= end(last) - start(last);
                 }
+                if ((f & SACKED) != 0) {
+                    t.sackedBytes -= end(last) - start(last);
+                }
                 buf.putInt(last + END, Seq.max(end, end(last)));
                 buf.putInt(last + FLAGS, (f & ~(SACKED | LOST)) | (fin ? FIN : 0));
                 buf.putLong(last + XMIT, nowNs);
@@ -171,11 +174,14 @@ final class SentSegments {
         return true;
     }
 
-    /** Marks a record SACKed; a lost mark goes. */
+    /** Marks a record SACKed (counted in {@link Tcb#sackedBytes}); a lost mark goes. */
     void markSacked(final Tcb t, final int a) {
         final int f = flags(a);
         if ((f & LOST) != 0) {
             t.lostBytes -= end(a) - start(a);
+        }
+        if ((f & SACKED) == 0) {
+            t.sackedBytes += end(a) - start(a);
         }
         buf.putInt(a + FLAGS, (f & ~LOST) | SACKED);
     }
@@ -189,6 +195,9 @@ final class SentSegments {
                 if ((flags(a) & LOST) != 0) {
                     t.lostBytes -= e - start(a);
                 }
+                if ((flags(a) & SACKED) != 0) {
+                    t.sackedBytes -= e - start(a);
+                }
                 t.segHead = t.segHead + 1 == t.segCap ? 0 : t.segHead + 1;
                 t.segCount--;
             } else {
@@ -196,6 +205,9 @@ final class SentSegments {
                 if (Seq.lt(s, ack)) {
                     if ((flags(a) & LOST) != 0) {
                         t.lostBytes -= ack - s;
+                    }
+                    if ((flags(a) & SACKED) != 0) {
+                        t.sackedBytes -= ack - s;
                     }
                     buf.putInt(a + START, ack);
                 }
@@ -205,6 +217,7 @@ final class SentSegments {
         if (t.segCount == 0) {
             t.segHead = 0;
             t.lostBytes = 0;
+            t.sackedBytes = 0;
             t.rtxHighEnd = ack;
         }
     }
@@ -216,6 +229,7 @@ final class SentSegments {
             buf.putInt(a + FLAGS, flags(a) & ~(SACKED | LOST));
         }
         t.lostBytes = 0;
+        t.sackedBytes = 0;
     }
 
     /** Clears the lost marks only (a spurious timeout was undone). */
@@ -231,5 +245,6 @@ final class SentSegments {
         t.segHead = 0;
         t.segCount = 0;
         t.lostBytes = 0;
+        t.sackedBytes = 0;
     }
 }

@@ -218,6 +218,11 @@ final class Tcb {
     long reoDeadlineNs = Long.MAX_VALUE;
     /** Bytes of segments marked lost and not yet sent again (Linux's lost_out less retrans_out). */
     int lostBytes;
+    /**
+     * Bytes of segments marked SACKed (Linux's sacked_out, in bytes): the scoreboard's count, kept from the
+     * per-segment marks so that a range the bounded {@link #sacked} set had to forget is still counted.
+     */
+    int sackedBytes;
     /** The last D-SACK block received. */
     int dsackInL;
     int dsackInR;
@@ -344,7 +349,7 @@ final class Tcb {
         minRttNs = Long.MAX_VALUE;
         minRttStampNs = 0;
         reoDeadlineNs = Long.MAX_VALUE;
-        lostBytes = dsackInL = dsackInR = 0;
+        lostBytes = sackedBytes = dsackInL = dsackInR = 0;
         segBase = segHead = segCount = rtxHighEnd = 0;
         tlpArmed = tlpOut = tlpRetransmit = false;
         tlpSeq = 0;

@@ -127,9 +127,9 @@ class RackTlpTest {
         t.inLoss = true;
         assertEquals(0, RackTlp.reoWnd(t, SEG), "RTO recovery too");
         t.inLoss = false;
-        t.sacked.add(UNA + SEG, UNA + 3 * SEG, true);
+        t.sackedBytes = 2 * SEG; // the per-segment marks' count, as Linux's sacked_out
         assertEquals(8 * MS, RackTlp.reoWnd(t, SEG), "two segments SACKed");
-        t.sacked.add(UNA + 4 * SEG, UNA + 5 * SEG, true);
+        t.sackedBytes = 3 * SEG;
         assertEquals(0, RackTlp.reoWnd(t, SEG), "three segments SACKed");
         t.reorderingSeen = true;
         t.inRecovery = true;

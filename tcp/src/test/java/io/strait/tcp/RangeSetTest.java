@@ -95,23 +95,24 @@ class RangeSetTest {
     }
 
     @Test
-    @DisplayName("RFC 6675 §3 (a scoreboard may forget): when full, the highest range is evicted for a lower one")
-    void fullEvictsHighest() {
+    @DisplayName("RFC 6675 §3 (a scoreboard may forget): when full, the lowest range is evicted; a new range always fits")
+    void fullEvictsLowest() {
         final RangeSet r = new RangeSet(3);
         r.add(100, 200, true);
         r.add(300, 400, true);
         r.add(500, 600, true);
-        assertTrue(r.add(0, 50, true));
-        assertRanges(r, 0, 50, 100, 200, 300, 400);
-        assertEquals(250, r.sum());
-        assertEquals(0, r.latest());
-        assertTrue(r.add(220, 250, true));
-        assertRanges(r, 0, 50, 100, 200, 220, 250);
-        assertEquals(180, r.sum());
+        assertTrue(r.add(700, 800, true), "a range above every other is recorded");
+        assertRanges(r, 300, 400, 500, 600, 700, 800);
+        assertEquals(300, r.sum());
         assertEquals(2, r.latest());
-        assertFalse(r.add(700, 800, true), "a range above every other is the one that would be evicted");
-        assertRanges(r, 0, 50, 100, 200, 220, 250);
-        assertEquals(180, r.sum());
+        assertTrue(r.add(420, 450, true));
+        assertRanges(r, 420, 450, 500, 600, 700, 800);
+        assertEquals(230, r.sum());
+        assertEquals(0, r.latest());
+        assertTrue(r.add(0, 50, true), "a range below every other replaces the lowest");
+        assertRanges(r, 0, 50, 500, 600, 700, 800);
+        assertEquals(250, r.sum());
+        assertFalse(new RangeSet(1).add(5, 5, true), "an empty range is never recorded");
     }
 
     @Test

@@ -44,11 +44,11 @@ class SackScoreboardTest {
     void recordsBlocks() {
         assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 3000, UNA + 4000, UNA + 1000, UNA + 2000), UNA));
         assertRanges(t.sacked, UNA + 1000, UNA + 2000, UNA + 3000, UNA + 4000);
-        assertEquals(2000, SackScoreboard.sackedBytes(t));
+        assertEquals(2000, t.sacked.sum());
         assertEquals(0, SackScoreboard.update(t, blocks(UNA + 3000, UNA + 4000, UNA + 1000, UNA + 2000), UNA));
         assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 1000, UNA + 3000), UNA));
         assertRanges(t.sacked, UNA + 1000, UNA + 4000);
-        assertEquals(3000, SackScoreboard.sackedBytes(t));
+        assertEquals(3000, t.sacked.sum());
     }
 
     @Test
@@ -66,7 +66,7 @@ class SackScoreboardTest {
         // Straddling the ACK: clipped.
         assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 200, UNA + 1200, UNA - 100, UNA + 100), UNA));
         assertRanges(t.sacked, UNA, UNA + 100, UNA + 200, UNA + 1200);
-        assertEquals(1100, SackScoreboard.sackedBytes(t));
+        assertEquals(1100, t.sacked.sum());
     }
 
     @Test
@@ -117,8 +117,8 @@ class SackScoreboardTest {
     }
 
     @Test
-    @DisplayName("RFC 6675 §3 (bounded scoreboard): more ranges than room evicts the highest, the sum stays exact")
-    void evictsHighestWhenFull() {
+    @DisplayName("RFC 6675 §3 (bounded scoreboard): more ranges than room evicts the lowest, the sum stays exact")
+    void evictsLowestWhenFull() {
         sender(UNA, UNA + 1000 * (Tcb.MAX_SACK_RANGES + 2));
         for (int i = 0; i < Tcb.MAX_SACK_RANGES; i++) {
             SackScoreboard.update(t, blocks(UNA + 1000 + 1000 * i, UNA + 1500 + 1000 * i), UNA);
@@ -126,31 +126,53 @@ class SackScoreboardTest {
         assertEquals(Tcb.MAX_SACK_RANGES, t.sacked.count());
         SackScoreboard.update(t, blocks(UNA + 100, UNA + 200), UNA);
         assertEquals(Tcb.MAX_SACK_RANGES, t.sacked.count());
-        assertEquals(UNA + 100, t.sacked.left(0));
-        assertEquals(UNA + 1000 + 1000 * (Tcb.MAX_SACK_RANGES - 2) + 500, t.sacked.highest());
-        assertEquals(100 + 500 * (Tcb.MAX_SACK_RANGES - 1), SackScoreboard.sackedBytes(t));
+        assertEquals(UNA + 100, t.sacked.left(0), "the new lowest range replaces the old lowest");
+        assertEquals(UNA + 2000, t.sacked.left(1));
+        assertEquals(UNA + 1000 + 1000 * (Tcb.MAX_SACK_RANGES - 1) + 500, t.sacked.highest());
+        assertEquals(100 + 500 * (Tcb.MAX_SACK_RANGES - 1), t.sacked.sum());
     }
 
     @Test
-    @DisplayName("RFC 6675 §3 / RFC 8985 §6.2: a new block recorded by evicting a wider highest range is still newly SACKed")
-    void newlySackedDespiteEviction() {
+    @DisplayName("RFC 6675 §3 / RFC 8985 §6.2: with the scoreboard full, a block above every range is recorded and newly SACKed")
+    void newBlockAboveAFullScoreboardIsRecorded() {
+        // Found at 20% loss: with more than 64 holes in flight the scoreboard used to refuse every block above its
+        // ranges, those segments were never marked SACKed, and RACK retransmitted them once it saw later ones
+        // delivered (875 of 5,731 retransmissions in a 20 MB echo had been SACKed 3-16 ms before).
         sender(UNA, UNA + 1000 * (Tcb.MAX_SACK_RANGES + 2));
         for (int i = 0; i < Tcb.MAX_SACK_RANGES; i++) {
             SackScoreboard.update(t, blocks(UNA + 1000 + 1000 * i, UNA + 1500 + 1000 * i), UNA);
         }
-        final int before = SackScoreboard.sackedBytes(t);
-        // The scoreboard is full; [UNA+100, UNA+200) is recorded, the highest 500-byte range evicted: the sum drops
-        // by 400, yet the block is new.
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 100, UNA + 200), UNA));
-        assertEquals(before - 400, SackScoreboard.sackedBytes(t));
+        final int top = UNA + 1000 + 1000 * Tcb.MAX_SACK_RANGES;
+        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(top, top + 500), UNA));
+        assertEquals(top + 500, t.sacked.highest());
+        assertEquals(UNA + 2000, t.sacked.left(0), "the lowest range, whose segments are already marked, went");
+        assertEquals(500 * Tcb.MAX_SACK_RANGES, t.sacked.sum());
     }
 
     @Test
     @DisplayName("RFC 6675 §4 SetPipe: pipe = (SND.MAX - SND.UNA) - SACKed - lost (RFC 8985 §6.2), never negative")
     void pipe() {
+        final UnsafeBuffer slab = new UnsafeBuffer(ByteBuffer.allocateDirect(16 * SentSegments.RECORD_BYTES));
+        final SentSegments log = new SentSegments(slab);
+        t.segCap = 16;
+        for (int i = 0; i < 10; i++) {
+            log.append(t, UNA + 1000 * i, UNA + 1000 * (i + 1), false, i);
+        }
         assertEquals(10_000, SackScoreboard.pipe(t));
         SackScoreboard.update(t, blocks(UNA + 2000, UNA + 5000), UNA);
+        assertEquals(10_000, SackScoreboard.pipe(t), "the marks, not the ranges, count");
+        for (int i = 2; i < 5; i++) {
+            log.markSacked(t, log.at(t, i));
+            log.markSacked(t, log.at(t, i)); // twice: counted once
+        }
+        assertEquals(3000, SackScoreboard.sackedBytes(t));
         assertEquals(7000, SackScoreboard.pipe(t));
+        log.ackTo(t, UNA + 3000);
+        assertEquals(2000, SackScoreboard.sackedBytes(t), "what the cumulative ACK covers leaves the count");
+        t.sndUna = UNA + 3000;
+        assertEquals(5000, SackScoreboard.pipe(t));
+        t.sndUna = UNA;
+        t.sackedBytes = 3000;
         t.lostBytes = 2000;
         assertEquals(5000, SackScoreboard.pipe(t));
         t.lostBytes = 9000;
@@ -163,12 +185,11 @@ class SackScoreboardTest {
         sender(-3000, 7000);
         assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(-1000, 1000, 2000, 7000), -3000));
         assertRanges(t.sacked, -1000, 1000, 2000, 7000);
-        assertEquals(7000, SackScoreboard.sackedBytes(t));
-        assertEquals(3000, SackScoreboard.pipe(t));
+        assertEquals(7000, t.sacked.sum());
         t.sndUna = 500;
         SackScoreboard.prune(t);
         assertRanges(t.sacked, 500, 1000, 2000, 7000);
-        assertEquals(5500, SackScoreboard.sackedBytes(t));
+        assertEquals(5500, t.sacked.sum());
         // A D-SACK below the new SND.UNA, straddling zero.
         assertEquals(DSACK, SackScoreboard.update(t, blocks(-100, 100), 500));
         assertEquals(-100, t.dsackInL);
@@ -200,10 +221,10 @@ class SackScoreboardTest {
         // Not a D-SACK (ends above the ACK, no second block), straddles SND.UNA and reaches 2000 above it.
         assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(oldAck - 1000, UNA + 2000), oldAck));
         assertRanges(t.sacked, UNA, UNA + 2000);
-        assertEquals(2000, SackScoreboard.sackedBytes(t));
+        assertEquals(2000, t.sacked.sum());
         // One wholly below SND.UNA, above the old ACK: already acknowledged, nothing to record.
         assertEquals(0, SackScoreboard.update(t, blocks(oldAck + 100, UNA - 100), oldAck));
-        assertEquals(2000, SackScoreboard.sackedBytes(t));
-        assertTrue(SackScoreboard.sackedBytes(t) <= t.sndMax - t.sndUna);
+        assertEquals(2000, t.sacked.sum());
+        assertTrue(t.sacked.sum() <= t.sndMax - t.sndUna);
     }
 }
