@@ -67,11 +67,6 @@ final class SackScoreboard {
         t.sacked.removeBelow(t.sndUna);
     }
 
-    /** The bytes of segments marked SACKed (the marks, not the bounded range set, which may forget). */
-    static int sackedBytes(final Tcb t) {
-        return t.sackedBytes;
-    }
-
     /**
      * RFC 6675 §4 SetPipe with RACK's lost marks (RFC 8985 §6.2, as Linux's packets_in_flight): the bytes sent and
      * not acknowledged, less what the receiver SACKed, less what is marked lost and not yet sent again.

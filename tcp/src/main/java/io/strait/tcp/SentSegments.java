@@ -127,12 +127,7 @@ final class SentSegments {
             if (t.segCount == t.segCap || Seq.lt(start, end(last))) {
                 // Full: the newest record grows. (A start below the last end cannot happen; merge defensively.)
                 final int f = flags(last);
-                if ((f & LOST) != 0) {
-                    t.lostBytes -= end(last) - start(last);
-                }
-                if ((f & SACKED) != 0) {
-                    t.sackedBytes -= end(last) - start(last);
-                }
+                uncount(t, f, end(last) - start(last));
                 buf.putInt(last + END, Seq.max(end, end(last)));
                 buf.putInt(last + FLAGS, (f & ~(SACKED | LOST)) | (fin ? FIN : 0));
                 buf.putLong(last + XMIT, nowNs);
@@ -192,23 +187,13 @@ final class SentSegments {
             final int a = at(t, 0);
             final int e = end(a);
             if (Seq.le(e, ack)) {
-                if ((flags(a) & LOST) != 0) {
-                    t.lostBytes -= e - start(a);
-                }
-                if ((flags(a) & SACKED) != 0) {
-                    t.sackedBytes -= e - start(a);
-                }
+                uncount(t, flags(a), e - start(a));
                 t.segHead = t.segHead + 1 == t.segCap ? 0 : t.segHead + 1;
                 t.segCount--;
             } else {
                 final int s = start(a);
                 if (Seq.lt(s, ack)) {
-                    if ((flags(a) & LOST) != 0) {
-                        t.lostBytes -= ack - s;
-                    }
-                    if ((flags(a) & SACKED) != 0) {
-                        t.sackedBytes -= ack - s;
-                    }
+                    uncount(t, flags(a), ack - s);
                     buf.putInt(a + START, ack);
                 }
                 break;
@@ -219,6 +204,16 @@ final class SentSegments {
             t.lostBytes = 0;
             t.sackedBytes = 0;
             t.rtxHighEnd = ack;
+        }
+    }
+
+    /** {@code bytes} of a record with flags {@code f} leave the lost and SACKed counts its marks put them in. */
+    private static void uncount(final Tcb t, final int f, final int bytes) {
+        if ((f & LOST) != 0) {
+            t.lostBytes -= bytes;
+        }
+        if ((f & SACKED) != 0) {
+            t.sackedBytes -= bytes;
         }
     }
 

@@ -165,10 +165,10 @@ class SackScoreboardTest {
             log.markSacked(t, log.at(t, i));
             log.markSacked(t, log.at(t, i)); // twice: counted once
         }
-        assertEquals(3000, SackScoreboard.sackedBytes(t));
+        assertEquals(3000, t.sackedBytes);
         assertEquals(7000, SackScoreboard.pipe(t));
         log.ackTo(t, UNA + 3000);
-        assertEquals(2000, SackScoreboard.sackedBytes(t), "what the cumulative ACK covers leaves the count");
+        assertEquals(2000, t.sackedBytes, "what the cumulative ACK covers leaves the count");
         t.sndUna = UNA + 3000;
         assertEquals(5000, SackScoreboard.pipe(t));
         t.sndUna = UNA;
