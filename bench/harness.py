@@ -18,6 +18,9 @@ Cases
          both stacks: a curl download from Strait http and from nginx, and a bidirectional echo stream
          (bench/loss_client.py) into Strait echo and a Java NIO echo server, at loss rates 0 to 20% each way.
          Not in the default set (about an hour at the defaults): `setup/bench --only loss`.
+  flood  one wrk connection's latency, timed on the wire at the peer's end of the veth, with and without each hping3
+         flood (SYN from random sources, ACK, RST, FIN, ICMP), Strait http against nginx (issue 10). Not in the
+         default set: `setup/bench --only flood` (about 5 minutes).
   jmh    the JMH suite (bench/run-jmh), short iterations.
   scale  per-core cost x cores against 10/25/100 GbE line rate, from this run's JMH figures.
 """
@@ -201,6 +204,71 @@ def wrk(url, conns, seconds, close=False, lua=None):
     req, secs, errs = int(m[1]), float(m[2]), int(m[3])
     return {"requests": req, "seconds": secs, "rps": req / secs, "errors": errs, "p50_us": float(m[4]),
             "p90_us": float(m[5]), "p99_us": float(m[6]), "p999_us": float(m[7]), "max_us": float(m[8])}
+
+
+# Only TCP segments to or from port 80 that carry payload: requests and responses, not bare ACKs or a flood's
+# SYN, ACK, RST or FIN segments (ip total length - IP header - TCP header).
+PAYLOAD_FILTER = "tcp port 80 and (ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2)) > 0"
+
+
+def wrk_wire(url, seconds, lua, tmp):
+    """wrk c1 while dumpcap records the peer's end of the veth: each request is timed from the moment its segment
+    leaves the client's stack to the moment the response's first segment arrives there, so the figure is the
+    server's (its stack, its CPU's scheduling, the veth), not the client's. wrk's own percentiles are not that:
+    wrk corrects for coordinated omission (stats_correct adds, for every sample longer than the run's mean
+    interval, one synthetic sample per interval it spans), so one millisecond stall of the client's vCPU between
+    a response and the next request counts as ~1 ms / mean interval samples, more for a faster server. The client
+    gap (a response's arrival to the next request's departure) is the client's own and is reported beside it."""
+    pcap = os.path.join(tmp, "wrk-c1-wire.pcapng")
+    if os.path.exists(pcap):
+        os.unlink(pcap)
+    cap = subprocess.Popen(["ip", "netns", "exec", NS, "taskset", "-c", CLIENT_CPU, "dumpcap", "-q", "-i", "strait1",
+                            "-s", "96", "-f", PAYLOAD_FILTER, "-w", pcap], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists(pcap) and time.time() < deadline and cap.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        if cap.poll() is not None:
+            raise RuntimeError(f"dumpcap exited {cap.returncode}: {cap.stderr.read()[-300:]}")
+        w = wrk(url, 1, seconds, lua=lua)
+    finally:
+        cap.send_signal(signal.SIGINT)
+        try:
+            cap.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            cap.kill()
+    out = run(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.time_epoch", "-e", "tcp.dstport", "-Y",
+               "tcp.len>0"], timeout=300).stdout
+    os.unlink(pcap)
+    server, gaps = [], []
+    sent = last_response = None
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) != 2:
+            continue
+        t = float(f[0])
+        if f[1] == "80":  # a request segment leaving the client
+            if last_response is not None and sent is None:
+                gaps.append(t - last_response)
+            if sent is None:
+                sent = t
+        elif sent is not None:  # the first segment of its response
+            server.append(t - sent)
+            last_response, sent = t, None
+    if len(server) < 100:
+        raise RuntimeError(f"the capture paired only {len(server)} requests with responses")
+    server.sort()
+    gaps.sort()
+
+    def pct(a, q):
+        return a[min(len(a) - 1, int(q * len(a)))] * 1e6
+    return {"requests": len(server), "seconds": w["seconds"], "rps": w["rps"], "errors": w["errors"],
+            "p50_us": pct(server, 0.5), "p90_us": pct(server, 0.9), "p99_us": pct(server, 0.99),
+            "p999_us": pct(server, 0.999), "max_us": server[-1] * 1e6, "wrk_p99_us": w["p99_us"],
+            "wrk_p999_us": w["p999_us"], "client_gap_p50_us": pct(gaps, 0.5), "client_gap_p99_us": pct(gaps, 0.99),
+            "client_gap_p999_us": pct(gaps, 0.999), "client_gaps_over_1ms": sum(1 for g in gaps if g > 1e-3)}
 
 
 def h2load(url, conns, pipeline, seconds):
@@ -394,6 +462,7 @@ def case_http(results, args, tmp):
     d = args.duration
     workloads = [  # each a function of its duration in seconds
         ("wrk c1", lambda sec: wrk(url, 1, sec, lua=lua)),
+        ("wrk c1 wire", lambda sec: wrk_wire(url, sec, lua, tmp)),
         ("wrk c64", lambda sec: wrk(url, 64, sec, lua=lua)),
         ("wrk c64 close", lambda sec: wrk(url, 64, sec, close=True, lua=lua)),
         ("h2load c64", lambda sec: h2load(url, 64, 1, sec)),
@@ -889,6 +958,103 @@ def loss_warm_up(fn, seconds=WARMUP_S):
         fn(0)
 
 
+# hping3 floods (FloodIT's set): a name and hping3's arguments; all at VETH_IP, --flood.
+FLOODS = [("syn", ["-S", "-p", "80", "--rand-source"]), ("ack", ["-A", "-p", "80"]), ("rst", ["-R", "-p", "80"]),
+          ("fin", ["-F", "-p", "80"]), ("icmp", ["-1"])]
+
+
+def flooded(fn, hping):
+    """Runs fn while hping3 floods at full speed from the peer, pinned to the client's CPU as FloodIT does; adds the
+    flood's rate in packets per second from hping3's own count."""
+    cmd = ["ip", "netns", "exec", NS, "taskset", "-c", CLIENT_CPU, "hping3", "--flood", "-q"] + hping + [VETH_IP]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    t0 = time.time()
+    try:
+        time.sleep(0.5)
+        if p.poll() is not None:
+            raise RuntimeError(f"hping3 exited {p.returncode}: {p.stdout.read()[-300:]}")
+        v = fn()
+    finally:
+        p.send_signal(signal.SIGINT)  # hping3 prints how many packets it sent
+        try:
+            out = p.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out = p.communicate()[0]
+    m = re.search(r"(\d+) packets transmitted", out)
+    if m:
+        v["flood_pps"] = int(m[1]) / (time.time() - t0)
+    return v
+
+
+def case_flood(results, args, tmp):
+    """Issue 10: one keep-alive wrk connection's latency with and without each hping3 flood, Strait and nginx on
+    the same veth. The latency is the server's, timed on the wire at the peer's end of the veth (wrk_wire): on two
+    CPUs the flood generator shares the client's CPU, and wrk's own figures then measure that CPU's queue."""
+    url = f"http://{VETH_IP}/"
+    lua = os.path.join(tmp, "wrk-report.lua")
+    with open(lua, "w") as f:
+        f.write(WRK_LUA)
+    nginx_dir = os.path.join(tmp, "nginx-flood")
+    os.makedirs(nginx_dir, exist_ok=True)
+    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP))
+    stacks = [("strait af_packet", False, lambda: Server("strait-flood", [STRAIT, "serve", "--app", "http", "--cpus",
+                                                                          SERVER_CPU], logdir=tmp)),
+              ("nginx", True, lambda: Server("nginx-flood", ["nginx", "-c", os.path.join(nginx_dir, "nginx.conf"),
+                                                             "-p", nginx_dir], ready=None, host=VETH_IP, port=80,
+                                             logdir=tmp))]
+    d = args.duration
+    for stack, kernel, start in stacks:
+        log(f"flood: {stack}")
+        veth_address(kernel)
+        try:
+            srv = start()
+        except Exception as e:
+            log(f"flood: {stack} did not start: {e}")
+            results.add("flood", "base", stack, 1, {"error": str(e)[-300:]})
+            veth_address(False)
+            continue
+        try:
+            wrk(url, 64, WARMUP_S, lua=lua)
+            wrk(url, 1, 2, lua=lua)
+            for rep in range(1, args.reps + 1):  # interleaved, so that a drift of the VM hits base and floods alike
+                one_run(results, "flood", "base", stack, rep, lambda: wrk_wire(url, d, lua, tmp), srv)
+                for name, hping in FLOODS:
+                    one_run(results, "flood", name, stack, rep,
+                            lambda hping=hping: flooded(lambda: wrk_wire(url, d, lua, tmp), hping), srv)
+        finally:
+            srv.stop()
+            veth_address(False)
+
+
+def flood_section(results):
+    if not any(r["case"] == "flood" for r in results.rows):
+        return []
+    md = ["## Floods (issue 10)", "",
+          "hping3 `--flood` from the peer namespace (pinned to the client's CPU, as `FloodIT`) while one keep-alive "
+          "wrk connection requests `/`; the latency is the server's, timed on the wire (`wrk c1 wire`, above), and "
+          "wrk's own p99 (coordinated-omission corrected, and on two CPUs the wait for the CPU it shares with "
+          "hping3) beside it. Medians of the repetitions, base and floods interleaved. Target: p99 with a flood "
+          "<= 2x without.", "",
+          "| stack | flood | flood pps | req/s | server p50 / p99 / p99.9 us | p99 flood/base | met | "
+          "wrk p99 us | errors |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for stack in results.stacks("flood", "base"):
+        base99 = results.median("flood", "base", stack, "p99_us")[0]
+        for name in ["base"] + [f[0] for f in FLOODS]:
+            def m(metric, kind="p50_us"):
+                return fmt(results.median("flood", name, stack, metric)[0], kind)
+            p99 = results.median("flood", name, stack, "p99_us")[0]
+            ratio = p99 / base99 if p99 and base99 and name != "base" else None
+            met = "" if ratio is None else ("yes" if ratio <= 2.0 else "no")
+            errors = sum(r.get("errors") or 0 for r in results.rows if r["case"] == "flood"
+                         and r["workload"] == name and r["stack"] == stack)
+            md.append(f"| {stack} | {name} | {m('flood_pps', 'rps')} | {m('rps', 'rps')} | {m('p50_us')} / "
+                      f"{m('p99_us')} / {m('p999_us')} | {'' if ratio is None else f'{ratio:.2f}x'} | {met} | "
+                      f"{m('wrk_p99_us')} | {errors} |")
+    return md + [""]
+
+
 def case_loss(results, args, tmp):
     rates = args.loss_rates
     timeout = args.loss_timeout
@@ -1065,6 +1231,18 @@ def scaling(jmh_rows):
 COMPARISONS = [
     ("http", "wrk c1", "p50_us", False, ["nginx", "netty epoll", "java nio"], "strait af_packet",
      "p50 RTT <= 0.5x nginx", ("nginx", 0.5)),
+    ("http", "wrk c1", "p99_us", False, ["nginx"], "strait af_packet", "wrk's p99 <= 1.0x nginx", ("nginx", 1.0)),
+    ("http", "wrk c1 wire", "p99_us", False, ["nginx"], "strait af_packet", "server p99 on the wire <= 1.0x nginx",
+     ("nginx", 1.0)),
+    ("http", "wrk c1", "p999_us", False, ["nginx"], "strait af_packet", "wrk's p99.9 <= 1.0x nginx", ("nginx", 1.0)),
+    ("http", "wrk c1 wire", "p999_us", False, ["nginx"], "strait af_packet", "server p99.9 on the wire <= 1.0x nginx",
+     ("nginx", 1.0)),
+    ("http", "wrk c1", "p99_us", False, ["nginx"], "strait af_xdp", "wrk's p99 <= 1.0x nginx", ("nginx", 1.0)),
+    ("http", "wrk c1 wire", "p99_us", False, ["nginx"], "strait af_xdp", "server p99 on the wire <= 1.0x nginx",
+     ("nginx", 1.0)),
+    ("http", "wrk c1", "p999_us", False, ["nginx"], "strait af_xdp", "wrk's p99.9 <= 1.0x nginx", ("nginx", 1.0)),
+    ("http", "wrk c1 wire", "p999_us", False, ["nginx"], "strait af_xdp", "server p99.9 on the wire <= 1.0x nginx",
+     ("nginx", 1.0)),
     ("http", "wrk c64", "rps", True, ["nginx", "netty epoll", "java nio"], "strait af_packet", "", None),
     ("http", "wrk c64 close", "rps", True, ["nginx", "netty epoll", "java nio"], "strait af_packet", "", None),
     ("http", "h2load c64", "rps", True, ["nginx", "netty epoll", "java nio"], "strait af_packet",
@@ -1106,15 +1284,17 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
                 "max_us", "server_cpu_us_per_req", "client_cpu_pct", "server_cpu_pct", "requests", "errors", "error",
                 "loss", "bytes", "seconds", "timeout_s", "retrans_per_mb", "rto_per_mb", "tlp_per_mb", "fast_per_mb",
                 "lost_retrans_per_mb", "sack_per_mb", "retrans_bytes_per_mb", "dsack_per_mb", "client_retrans_per_mb",
-                "client_rto_per_mb", "drop_in_pct", "drop_out_pct"]
+                "client_rto_per_mb", "drop_in_pct", "drop_out_pct", "wrk_p99_us", "wrk_p999_us", "client_gap_p50_us",
+                "client_gap_p99_us", "client_gap_p999_us", "client_gaps_over_1ms", "flood_pps"]
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
         for r in results.rows:
             w.writerow(r)
     ran = {r["case"] for r in results.rows}
-    loss_only = ran == {"loss"}  # a `--only loss` run: no headline table or floor of other cases' n/a
+    loss_only = ran <= {"loss", "flood"}  # `--only loss` or `flood`: no headline table or floor of others' n/a
     md = [f"# Strait benchmark run {started}", "",
-          f"Made by `setup/bench{' --quick' if args.quick else ''}{' --only loss' if loss_only else ''}` in "
+          f"Made by `setup/bench{' --quick' if args.quick else ''}"
+          f"{' --only ' + ','.join(sorted(ran)) if loss_only else ''}` in "
           f"{elapsed / 60:.1f} min: "
           + ("" if loss_only else f"{args.reps} repetition(s) of {args.duration} s per case, ")
           + f"medians with the spread (min..max) in brackets; server on CPU {SERVER_CPU}, client on CPU "
@@ -1123,7 +1303,7 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
     md += [f"- {k}: {v}" for k, v in machine.items()]
     ratio_bars = []
     if loss_only:
-        md += [""] + loss_section(results, out, loss)
+        md += [""] + loss_section(results, out, loss) + flood_section(results)
         with open(os.path.join(out, "report.md"), "w") as f:
             f.write("\n".join(md))
         return ratio_bars
@@ -1151,6 +1331,24 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
         if ratio:
             ratio_bars.append((f"{case}: {wl} ({'higher' if higher else 'lower'} is better)",
                                ratio if higher else 1 / ratio))
+    wire = results.stacks("http", "wrk c1 wire")
+    if wire:
+        md += ["", "wrk's latency percentiles are corrected for coordinated omission (wrk's stats_correct adds, "
+               "for every sample longer than the run's mean interval, one synthetic sample per interval it spans), "
+               "so at one connection a millisecond stall of the client's own CPU between a response and the next "
+               "request weighs 1 ms / mean interval samples, more for a faster server. `wrk c1 wire` runs the same "
+               "wrk while dumpcap records the peer's end of the veth: its percentiles are the server's time, from "
+               "a request's segment leaving the client's stack to its response's first segment arriving there. "
+               "The client's gap, a response's arrival to the next request's departure (medians of the "
+               "repetitions):", "",
+               "| stack | server p50 / p99 / p99.9 us | client gap p50 / p99 / p99.9 us | client gaps over 1 ms | "
+               "wrk's p99 / p99.9 us |", "| --- | --- | --- | --- | --- |"]
+        for st in wire:
+            def m(metric):
+                return fmt(results.median("http", "wrk c1 wire", st, metric)[0], "p50_us")
+            md.append(f"| {st} | {m('p50_us')} / {m('p99_us')} / {m('p999_us')} | {m('client_gap_p50_us')} / "
+                      f"{m('client_gap_p99_us')} / {m('client_gap_p999_us')} | {m('client_gaps_over_1ms')} | "
+                      f"{m('wrk_p99_us')} / {m('wrk_p999_us')} |")
     floor, flo, fhi = results.median("floor", "icmp ping 64B", "c pinger", "p50_us")
     f99, f999 = (results.median("floor", "icmp ping 64B", "c pinger", m)[0] for m in ("p99_us", "p999_us"))
     rounds = [r.get("rounds") for r in results.rows if r["case"] == "floor" and r["stack"] == "c pinger"
@@ -1178,6 +1376,7 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
            f"{fmt(sping, 'p50_us')} us = {times(sping)} the floor (what Strait's client adds); Strait serve "
            f"answering Strait's ICMP client: {fmt(icmp, 'p50_us')} us = {times(icmp)} the floor.", ""]
     md += loss_section(results, out, loss)
+    md += flood_section(results)
     for case in ("http", "memif", "floor"):
         wls = []
         for r in results.rows:
@@ -1593,9 +1792,9 @@ def main():
     if not args.loss_stacks or args.loss_stacks - {"linux", "strait"}:
         die("--loss-stacks: a comma list of linux and strait")
     cases = set(args.only.split(","))
-    unknown = cases - {"http", "memif", "floor", "jmh", "loss"}
+    unknown = cases - {"http", "memif", "floor", "jmh", "loss", "flood"}
     if unknown:
-        die(f"--only: unknown case(s) {', '.join(sorted(unknown))}; use http, memif, floor, jmh, loss")
+        die(f"--only: unknown case(s) {', '.join(sorted(unknown))}; use http, memif, floor, jmh, loss, flood")
     jdk = os.environ.get("STRAIT_JDK")
     if not jdk:
         die("STRAIT_JDK is not set: start the harness with setup/bench")
@@ -1603,8 +1802,8 @@ def main():
     JAVA_ENV["PATH"] = os.path.join(jdk, "bin") + ":" + os.environ.get("PATH", "")
     os.environ["PATH"] = JAVA_ENV["PATH"]
     tools = {"taskset"}
-    for case, need in (("http", ("wrk", "h2load", "nginx")), ("memif", ("sockperf", "iperf3")),
-                       ("loss", ("curl", "nginx", "nft"))):
+    for case, need in (("http", ("wrk", "h2load", "nginx", "dumpcap", "tshark")), ("memif", ("sockperf", "iperf3")),
+                       ("loss", ("curl", "nginx", "nft")), ("flood", ("wrk", "nginx", "hping3", "dumpcap", "tshark"))):
         if case in cases:
             tools.update(need)
     for tool in sorted(tools):
@@ -1633,6 +1832,8 @@ def main():
             jmh_rows = case_jmh(results, args, out)
         if "loss" in cases:
             case_loss(results, args, tmp)
+        if "flood" in cases:
+            case_flood(results, args, tmp)
     finally:
         veth_address(False)
         if "loss" in cases:
