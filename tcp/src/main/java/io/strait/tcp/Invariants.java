@@ -10,12 +10,15 @@ final class Invariants {
     }
 
     /** @return a description of the first violation, or null */
-    static String check(final Tcb[] tcbs, final TcpConfig cfg) {
+    static String check(final Tcb[] tcbs, final TcpConfig cfg, final SentSegments log) {
         for (final Tcb t : tcbs) {
             if (t.state == TcpState.CLOSED) {
                 continue;
             }
-            final String v = check(t, cfg);
+            String v = check(t, cfg);
+            if (v == null) {
+                v = records(t, log);
+            }
             if (v != null) {
                 return "slot " + t.slot + " " + TcpState.name(t.state) + ": " + v;
             }
@@ -68,6 +71,40 @@ final class Invariants {
         }
         if (t.persistBackoff < 0 || t.persistBackoff > 30) {
             return "persist backoff " + t.persistBackoff;
+        }
+        return null;
+    }
+
+    /**
+     * The transmit records: in sequence order within [SND.UNA, SND.MAX], their marks summing to the lost and SACKed
+     * counts, and every record the SACK scoreboard covers marked SACKed (Recovery walks only a new block's
+     * records, so a covered record left unmarked would stay so, and RACK would resend it).
+     */
+    static String records(final Tcb t, final SentSegments log) {
+        long lost = 0;
+        long sacked = 0;
+        int prevEnd = t.sndUna;
+        for (int i = 0; i < t.segCount; i++) {
+            final int a = log.at(t, i);
+            final int st = log.start(a);
+            final int en = log.end(a);
+            if (!Seq.lt(st, en) || Seq.lt(st, prevEnd) || Seq.gt(en, t.sndMax)) {
+                return "record " + i + " [" + st + ", " + en + ") after " + prevEnd + ", SND.MAX " + t.sndMax;
+            }
+            prevEnd = en;
+            final int f = log.flags(a);
+            if ((f & SentSegments.LOST) != 0) {
+                lost += en - st;
+            }
+            if ((f & SentSegments.SACKED) != 0) {
+                sacked += en - st;
+            } else if (t.sacked.covers(st, en)) {
+                return "record " + i + " [" + st + ", " + en + ") covered by the scoreboard but not marked SACKed";
+            }
+        }
+        if (lost != t.lostBytes || sacked != t.sackedBytes) {
+            return "marks lost " + lost + " SACKed " + sacked + " against counts " + t.lostBytes + " / "
+                + t.sackedBytes;
         }
         return null;
     }

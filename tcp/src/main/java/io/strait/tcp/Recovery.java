@@ -52,7 +52,7 @@ final class Recovery {
         if (t.sackOn && s.sackCount > 0) {
             sackResult = SackScoreboard.update(t, s, ack);
             if ((sackResult & SackScoreboard.NEWLY_SACKED) != 0) {
-                markSacked(t, nowNs);
+                markSacked(t, s, ack, sackResult, nowNs);
             }
         }
         final boolean dsackRetrans = (sackResult & SackScoreboard.DSACK) != 0 && t.undoRetrans > 0
@@ -176,20 +176,53 @@ final class Recovery {
      * eight sent after it SACKed, 0.4 + 0.8 s of RTO). As Linux's tcp_rack_advance, only the min_RTT test applies
      * to SACKed retransmissions; the TSecr test stays for cumulatively acknowledged ones, where it is meaningful.
      */
-    private void markSacked(final Tcb t, final long nowNs) {
-        final RangeSet sb = t.sacked;
-        int k = 0;
-        for (int i = 0; i < t.segCount && k < sb.count(); i++) {
-            final int a = log.at(t, i);
-            final int st = log.start(a);
-            final int en = log.end(a);
-            while (k < sb.count() && Seq.le(sb.right(k), st)) {
-                k++;
+    private void markSacked(final Tcb t, final TcpSegment s, final int ack, final int update, final long nowNs) {
+        // Only records overlapping a block this ACK recorded can have become covered (every record the scoreboard
+        // covered before is marked already), so the walk is over those blocks' records, found by binary search,
+        // not over the whole flight: with thousands of segments in flight and a SACK on every ACK, a walk from
+        // SND.UNA cost O(flight) per ACK. Blocks are taken in sequence order, so RTT samples come in the order the
+        // records were sent, as a walk from SND.UNA gives them.
+        final int floor = SackScoreboard.floor(t, ack);
+        int done = 0;
+        while (true) {
+            int b = -1;
+            for (int j = 0; j < s.sackCount; j++) {
+                if ((update & (SackScoreboard.NEW_BLOCK << j)) != 0 && (done & (1 << j)) == 0
+                    && (b < 0 || Seq.lt(s.sackLeft[j], s.sackLeft[b]))) {
+                    b = j;
+                }
             }
-            if (k == sb.count()) {
+            if (b < 0) {
+                return;
+            }
+            done |= 1 << b;
+            final int l = Seq.lt(s.sackLeft[b], floor) ? floor : s.sackLeft[b];
+            markBlock(t, l, s.sackRight[b], nowNs);
+        }
+    }
+
+    /**
+     * Marks the records {@code [l, r)} (a block just recorded) makes wholly SACKed: those inside the block, and
+     * those straddling its edges that the scoreboard range it merged into covers.
+     */
+    private void markBlock(final Tcb t, final int l, final int r, final long nowNs) {
+        final RangeSet sb = t.sacked;
+        int lo = l;
+        int hi = r;
+        for (int k = 0; k < sb.count() && Seq.le(sb.left(k), l); k++) {
+            if (Seq.ge(sb.right(k), r)) {
+                lo = sb.left(k);
+                hi = sb.right(k);
                 break;
             }
-            if ((log.flags(a) & SentSegments.SACKED) == 0 && Seq.le(sb.left(k), st) && Seq.le(en, sb.right(k))) {
+        }
+        for (int i = log.firstEndingAfter(t, l); i < t.segCount; i++) {
+            final int a = log.at(t, i);
+            final int st = log.start(a);
+            if (!Seq.lt(st, r)) {
+                break;
+            }
+            if ((log.flags(a) & SentSegments.SACKED) == 0 && Seq.le(lo, st) && Seq.le(log.end(a), hi)) {
                 log.markSacked(t, a);
                 if (bbr != null) {
                     rate.onDelivered(t, a, nowNs);
@@ -260,6 +293,14 @@ final class Recovery {
         }
         t.retransmits = 0;
         SackScoreboard.prune(t);
+        if (t.segCount > 0 && !t.sacked.isEmpty()) {
+            // An ACK inside a record trims it (SentSegments.ackTo); a record that straddled a SACK block's left
+            // edge may now lie wholly inside it. Mark it, so every record the scoreboard covers stays marked.
+            final int a = log.at(t, 0);
+            if ((log.flags(a) & SentSegments.SACKED) == 0 && t.sacked.covers(log.start(a), log.end(a))) {
+                log.markSacked(t, a);
+            }
+        }
         if (HyStart.onAck(t)) {
             t.cwndLimited = false; // a new round: it must show again that the window limits it
         }

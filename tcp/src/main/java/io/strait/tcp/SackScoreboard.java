@@ -12,6 +12,8 @@ final class SackScoreboard {
     /** {@link #update} result bits. */
     static final int NEWLY_SACKED = 1;
     static final int DSACK = 2;
+    /** {@link #update} result: bit {@code NEW_BLOCK << b} when block b was recorded (it was not covered before). */
+    static final int NEW_BLOCK = 1 << 8;
 
     private SackScoreboard() {
     }
@@ -20,7 +22,8 @@ final class SackScoreboard {
      * Takes the SACK blocks of an acceptable ACK. Every block is hostile input: it is clipped to
      * [SND.UNA, SND.MAX) (RFC 6675 §3 ignores blocks outside it) before it can touch the scoreboard.
      *
-     * @return {@link #NEWLY_SACKED} and / or {@link #DSACK}; the D-SACK range is left in {@code t.dsackInL/R}
+     * @return {@link #NEWLY_SACKED} and / or {@link #DSACK}, and {@link #NEW_BLOCK} shifted by the index of each
+     *         block that was recorded; the D-SACK range is left in {@code t.dsackInL/R}
      */
     static int update(final Tcb t, final TcpSegment s, final int ack) {
         int result = 0;
@@ -43,7 +46,7 @@ final class SackScoreboard {
         // The floor is the higher of the ACK and SND.UNA: an old ACK (below SND.UNA, still acceptable) must not
         // SACK bytes already acknowledged (found by fuzzing: a block clipped only to such an ACK put 13 KB below
         // SND.UNA on the scoreboard, more than the whole flight).
-        final int floor = Seq.gt(ack, t.sndUna) ? ack : t.sndUna;
+        final int floor = floor(t, ack);
         for (int b = firstBlock; b < s.sackCount; b++) {
             int l = s.sackLeft[b];
             final int r = s.sackRight[b];
@@ -56,10 +59,15 @@ final class SackScoreboard {
                 l = floor;
             }
             if (!t.sacked.covers(l, r) && t.sacked.add(l, r, true)) {
-                result |= NEWLY_SACKED;
+                result |= NEWLY_SACKED | (NEW_BLOCK << b);
             }
         }
         return result;
+    }
+
+    /** The lowest sequence number a block of an ACK for {@code ack} may SACK: the higher of the ACK and SND.UNA. */
+    static int floor(final Tcb t, final int ack) {
+        return Seq.gt(ack, t.sndUna) ? ack : t.sndUna;
     }
 
     /** Forgets what the cumulative ACK now covers. */

@@ -70,6 +70,24 @@ final class SentSegments {
         return t.segBase + idx * RECORD_BYTES;
     }
 
+    /**
+     * Index (from the head) of the first record whose end lies after {@code seq}, or {@code segCount}: records are
+     * in sequence order and do not overlap, so a binary search finds it.
+     */
+    int firstEndingAfter(final Tcb t, final int seq) {
+        int lo = 0;
+        int hi = t.segCount;
+        while (lo < hi) {
+            final int mid = (lo + hi) >>> 1;
+            if (Seq.gt(end(at(t, mid)), seq)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
+    }
+
     int start(final int a) {
         return buf.getInt(a + START);
     }

@@ -492,7 +492,7 @@ public final class TcpEngine {
     }
 
     String invariantViolation() {
-        return Invariants.check(tcbs, cfg);
+        return Invariants.check(tcbs, cfg, log);
     }
 
     // ------------------------------------------------------------------------------------------------------------

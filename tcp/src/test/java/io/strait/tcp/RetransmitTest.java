@@ -1,10 +1,12 @@
 package io.strait.tcp;
 
 import io.strait.tcp.sim.CapturedSegment;
+import io.strait.tcp.sim.SegmentBuilder;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Random;
 
 import static io.strait.tcp.Harness.*;
 import static io.strait.tcp.wire.TcpHeader.*;
@@ -127,6 +129,52 @@ class RetransmitTest {
     }
 
     /** Writes 5000 bytes and sends them (five segments of 1000, IW10 allows all); returns the first one's SEQ. */
+    @Test
+    @DisplayName("RFC 6675 §3 / RFC 8985 §6.2: SACK blocks in any order and at any edge mark exactly the records the "
+        + "scoreboard covers, though only the ACK's new blocks are walked")
+    void sackMarksFollowTheScoreboard() {
+        final Harness s = sackPeer(0);
+        final Random rnd = new Random(42);
+        s.write(bytes(200_000, 3));
+        int sndMax = s.iss + 1;
+        for (final CapturedSegment c : s.poll()) {
+            sndMax = Math.max(sndMax, c.seq() + c.segLen());
+        }
+        int una = s.iss + 1;
+        for (int round = 0; round < 400 && una != s.iss + 1 + 200_000; round++) {
+            final SegmentBuilder ack = s.seg();
+            if (rnd.nextInt(4) == 0) { // the cumulative ACK moves, to a segment edge or inside a segment
+                una = Math.min(sndMax, una + 1 + rnd.nextInt(3000));
+                s.peerAck = una;
+                ack.ack(una);
+            }
+            final int blocks = sndMax - una > 2 ? rnd.nextInt(5) : 0;
+            for (int b = 0; b < blocks; b++) { // up to four, anywhere in the flight, in no order
+                final int l = una + 1 + rnd.nextInt(sndMax - una - 1);
+                final int r = Math.min(sndMax, l + 1 + rnd.nextInt(rnd.nextBoolean() ? 1500 : 8000));
+                ack.sack(l, r);
+            }
+            for (final CapturedSegment c : s.send(ack)) {
+                sndMax = Math.max(sndMax, c.seq() + c.segLen());
+            }
+            final int r = round;
+            assertNull(s.engine.invariantViolation(), () -> "after ACK " + r);
+        }
+    }
+
+    @Test
+    @DisplayName("RFC 6675 §3: a record straddling a SACK block's left edge is marked once the cumulative ACK trims it "
+        + "to the block")
+    void trimmedRecordInsideABlockIsMarked() {
+        final Harness s = sackPeer(0);
+        final int b = fiveSegmentsOut(s);
+        s.send(s.seg().sack(b + 1500, b + 3000)); // [b+1000, b+2000) straddles the block: not SACKed yet
+        assertNull(s.engine.invariantViolation());
+        s.peerAck = b + 1500; // inside that record: it becomes [b+1500, b+2000), wholly inside the block
+        s.send(s.seg().sack(b + 1500, b + 3000));
+        assertNull(s.engine.invariantViolation());
+    }
+
     private static int fiveSegmentsOut(final Harness s) {
         s.write(bytes(5000, 1));
         assertEquals(5, s.poll().size());

@@ -15,6 +15,10 @@ import static org.junit.jupiter.api.Assertions.*;
 /** {@link SackScoreboard}: SACK blocks in (RFC 2018, RFC 6675 §3), D-SACK recognised (RFC 2883 §4), pipe (§4). */
 class SackScoreboardTest {
     static final int UNA = 10_000;
+    /** {@link SackScoreboard#NEW_BLOCK} for blocks 0, 1, 2 of an ACK. */
+    static final int B0 = SackScoreboard.NEW_BLOCK;
+    static final int B1 = SackScoreboard.NEW_BLOCK << 1;
+    static final int B2 = SackScoreboard.NEW_BLOCK << 2;
 
     final Tcb t = new Tcb(0);
     final TcpSegment s = new TcpSegment();
@@ -42,11 +46,12 @@ class SackScoreboardTest {
     @Test
     @DisplayName("RFC 6675 §3: blocks inside [SND.UNA, SND.MAX) are recorded; reporting them again adds nothing")
     void recordsBlocks() {
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 3000, UNA + 4000, UNA + 1000, UNA + 2000), UNA));
+        assertEquals(NEWLY_SACKED | B0 | B1,
+            SackScoreboard.update(t, blocks(UNA + 3000, UNA + 4000, UNA + 1000, UNA + 2000), UNA));
         assertRanges(t.sacked, UNA + 1000, UNA + 2000, UNA + 3000, UNA + 4000);
         assertEquals(2000, t.sacked.sum());
         assertEquals(0, SackScoreboard.update(t, blocks(UNA + 3000, UNA + 4000, UNA + 1000, UNA + 2000), UNA));
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 1000, UNA + 3000), UNA));
+        assertEquals(NEWLY_SACKED | B0, SackScoreboard.update(t, blocks(UNA + 1000, UNA + 3000), UNA));
         assertRanges(t.sacked, UNA + 1000, UNA + 4000);
         assertEquals(3000, t.sacked.sum());
     }
@@ -64,7 +69,8 @@ class SackScoreboardTest {
         // Straddling SND.MAX: data never sent cannot have been received, the block is bogus and ignored.
         assertEquals(0, SackScoreboard.update(t, blocks(max - 500, max + 500), UNA));
         // Straddling the ACK: clipped.
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(UNA + 200, UNA + 1200, UNA - 100, UNA + 100), UNA));
+        assertEquals(NEWLY_SACKED | B0 | B1,
+            SackScoreboard.update(t, blocks(UNA + 200, UNA + 1200, UNA - 100, UNA + 100), UNA));
         assertRanges(t.sacked, UNA, UNA + 100, UNA + 200, UNA + 1200);
         assertEquals(1100, t.sacked.sum());
     }
@@ -84,7 +90,7 @@ class SackScoreboardTest {
     @DisplayName("RFC 2883 §4: a first block below the cumulative ACK is a D-SACK, reported and never recorded")
     void dsackBelowAck() {
         final int r = SackScoreboard.update(t, blocks(UNA - 1000, UNA, UNA + 2000, UNA + 3000), UNA);
-        assertEquals(DSACK | NEWLY_SACKED, r);
+        assertEquals(DSACK | NEWLY_SACKED | B1, r, "the second block is recorded, the first is the D-SACK");
         assertEquals(UNA - 1000, t.dsackInL);
         assertEquals(UNA, t.dsackInR);
         assertRanges(t.sacked, UNA + 2000, UNA + 3000);
@@ -99,7 +105,7 @@ class SackScoreboardTest {
     @DisplayName("RFC 2883 §4: a first block inside the second is a D-SACK; the second is recorded")
     void dsackInsideSecond() {
         final int r = SackScoreboard.update(t, blocks(UNA + 2000, UNA + 2500, UNA + 2000, UNA + 4000), UNA);
-        assertEquals(DSACK | NEWLY_SACKED, r);
+        assertEquals(DSACK | NEWLY_SACKED | B1, r, "the second block is recorded, the first is the D-SACK");
         assertEquals(UNA + 2000, t.dsackInL);
         assertEquals(UNA + 2500, t.dsackInR);
         assertRanges(t.sacked, UNA + 2000, UNA + 4000);
@@ -143,7 +149,7 @@ class SackScoreboardTest {
             SackScoreboard.update(t, blocks(UNA + 1000 + 1000 * i, UNA + 1500 + 1000 * i), UNA);
         }
         final int top = UNA + 1000 + 1000 * Tcb.MAX_SACK_RANGES;
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(top, top + 500), UNA));
+        assertEquals(NEWLY_SACKED | B0, SackScoreboard.update(t, blocks(top, top + 500), UNA));
         assertEquals(top + 500, t.sacked.highest());
         assertEquals(UNA + 2000, t.sacked.left(0), "the lowest range, whose segments are already marked, went");
         assertEquals(500 * Tcb.MAX_SACK_RANGES, t.sacked.sum());
@@ -183,7 +189,7 @@ class SackScoreboardTest {
     @DisplayName("RFC 6675 §3 with RFC 9293 §3.4: a scoreboard straddling 2^32 is clipped and pruned modulo 2^32")
     void wrapAround() {
         sender(-3000, 7000);
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(-1000, 1000, 2000, 7000), -3000));
+        assertEquals(NEWLY_SACKED | B0 | B1, SackScoreboard.update(t, blocks(-1000, 1000, 2000, 7000), -3000));
         assertRanges(t.sacked, -1000, 1000, 2000, 7000);
         assertEquals(7000, t.sacked.sum());
         t.sndUna = 500;
@@ -219,7 +225,7 @@ class SackScoreboardTest {
     void oldAckBlocksClippedToSndUna() {
         final int oldAck = UNA - 5000; // RFC 5961 §5.2: acceptable while within MAX.SND.WND below SND.UNA
         // Not a D-SACK (ends above the ACK, no second block), straddles SND.UNA and reaches 2000 above it.
-        assertEquals(NEWLY_SACKED, SackScoreboard.update(t, blocks(oldAck - 1000, UNA + 2000), oldAck));
+        assertEquals(NEWLY_SACKED | B0, SackScoreboard.update(t, blocks(oldAck - 1000, UNA + 2000), oldAck));
         assertRanges(t.sacked, UNA, UNA + 2000);
         assertEquals(2000, t.sacked.sum());
         // One wholly below SND.UNA, above the old ACK: already acknowledged, nothing to record.

@@ -1,6 +1,7 @@
 package io.strait.tcp.sim;
 
 import io.strait.tcp.CloseReason;
+import io.strait.tcp.EngineInvariants;
 import io.strait.tcp.EntropySource;
 import io.strait.tcp.TcpConfig;
 import io.strait.tcp.TcpCounters;
@@ -302,6 +303,11 @@ class LossSweepSimTest {
                 break;
             }
             final long now = clock.nowNs();
+            final String broken = EngineInvariants.violation(b);
+            if (broken != null) {
+                error = String.format("invariant at %.3f ms: %s", (now - startNs) / 1e6, broken);
+                break;
+            }
             if (doneNs < 0 && receiver.received == BYTES) {
                 doneNs = now;
             }
