@@ -454,11 +454,47 @@ def veth_address(add):
     run(["ip", "netns", "exec", NS, "ip", "neigh", "flush", "dev", "strait1"], check=False)
 
 
-def case_http(results, args, tmp):
-    url = f"http://{VETH_IP}/"
+def serve_each(results, case, stacks, workloads):
+    """Starts each (stack, kernel, start) in turn and yields (stack, server): strait0 has the address while a kernel
+    server runs, and the server is stopped after its turn. One that does not start is recorded as an error in each
+    of its workloads."""
+    for stack, kernel, start in stacks:
+        log(f"{case}: {stack}")
+        veth_address(kernel)
+        try:
+            srv = start()
+        except Exception as e:
+            log(f"{case}: {stack} did not start: {e}")
+            for w in workloads:
+                results.add(case, w, stack, 1, {"error": str(e)[-300:]})
+            veth_address(False)
+            continue
+        try:
+            yield stack, srv
+        finally:
+            srv.stop()
+            veth_address(False)
+
+
+def wrk_lua(tmp):
     lua = os.path.join(tmp, "wrk-report.lua")
     with open(lua, "w") as f:
         f.write(WRK_LUA)
+    return lua
+
+
+def nginx_conf(tmp, name, template=NGINX_CONF, **fields):
+    """Writes an nginx configuration for VETH_IP into tmp/name; returns its directory."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(template.format(dir=d, ip=VETH_IP, **fields))
+    return d
+
+
+def case_http(results, args, tmp):
+    url = f"http://{VETH_IP}/"
+    lua = wrk_lua(tmp)
     d = args.duration
     workloads = [  # each a function of its duration in seconds
         ("wrk c1", lambda sec: wrk(url, 1, sec, lua=lua)),
@@ -468,10 +504,7 @@ def case_http(results, args, tmp):
         ("h2load c64", lambda sec: h2load(url, 64, 1, sec)),
         ("h2load c64 m16", lambda sec: h2load(url, 64, 16, sec)),
     ]
-    nginx_dir = os.path.join(tmp, "nginx")
-    os.makedirs(nginx_dir, exist_ok=True)
-    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP))
+    nginx_dir = nginx_conf(tmp, "nginx")
     java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
     # The same Netty server on Strait's transport: Strait's JVM flags (setup/jvm.properties) and its native shim.
     java_strait = java_strait_cmd()
@@ -497,27 +530,13 @@ def case_http(results, args, tmp):
         if unknown:
             raise SystemExit(f"bench: unknown --http-stacks {unknown}; known: {[st[0] for st in stacks]}")
         stacks = [st for st in stacks if st[0] in wanted]
-    for stack, kernel, start in stacks:
-        log(f"http: {stack}")
-        veth_address(kernel)
-        try:
-            srv = start()
-        except Exception as e:
-            log(f"http: {stack} did not start: {e}")
-            for w, _ in workloads:
-                results.add("http", w, stack, 1, {"error": str(e)[-300:]})
-            veth_address(False)
-            continue
-        try:
-            wrk(url, 64, WARMUP_S, lua=lua)  # JIT warm-up of the server (and of nothing else: nginx has none)
-            for w, fn in workloads:
-                # A short run of the same workload first: a new connection pattern takes rare paths whose first
-                # use deoptimizes a JIT's compiled code for a moment; that is a start-up cost, not the steady state.
-                measure(results, "http", w, stack, args.reps, lambda fn=fn: fn(d), server=srv,
-                        warmup=lambda fn=fn: fn(2))
-        finally:
-            srv.stop()
-            veth_address(False)
+    for stack, srv in serve_each(results, "http", stacks, [w for w, _ in workloads]):
+        wrk(url, 64, WARMUP_S, lua=lua)  # JIT warm-up of the server (and of nothing else: nginx has none)
+        for w, fn in workloads:
+            # A short run of the same workload first: a new connection pattern takes rare paths whose first
+            # use deoptimizes a JIT's compiled code for a moment; that is a start-up cost, not the steady state.
+            measure(results, "http", w, stack, args.reps, lambda fn=fn: fn(d), server=srv,
+                    warmup=lambda fn=fn: fn(2))
 
 
 def measure_fresh(results, case, workload, stack, reps, start, fn, warmup=None):
@@ -992,40 +1011,22 @@ def case_flood(results, args, tmp):
     the same veth. The latency is the server's, timed on the wire at the peer's end of the veth (wrk_wire): on two
     CPUs the flood generator shares the client's CPU, and wrk's own figures then measure that CPU's queue."""
     url = f"http://{VETH_IP}/"
-    lua = os.path.join(tmp, "wrk-report.lua")
-    with open(lua, "w") as f:
-        f.write(WRK_LUA)
-    nginx_dir = os.path.join(tmp, "nginx-flood")
-    os.makedirs(nginx_dir, exist_ok=True)
-    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP))
+    lua = wrk_lua(tmp)
+    nginx_dir = nginx_conf(tmp, "nginx-flood")
     stacks = [("strait af_packet", False, lambda: Server("strait-flood", [STRAIT, "serve", "--app", "http", "--cpus",
                                                                           SERVER_CPU], logdir=tmp)),
               ("nginx", True, lambda: Server("nginx-flood", ["nginx", "-c", os.path.join(nginx_dir, "nginx.conf"),
                                                              "-p", nginx_dir], ready=None, host=VETH_IP, port=80,
                                              logdir=tmp))]
     d = args.duration
-    for stack, kernel, start in stacks:
-        log(f"flood: {stack}")
-        veth_address(kernel)
-        try:
-            srv = start()
-        except Exception as e:
-            log(f"flood: {stack} did not start: {e}")
-            results.add("flood", "base", stack, 1, {"error": str(e)[-300:]})
-            veth_address(False)
-            continue
-        try:
-            wrk(url, 64, WARMUP_S, lua=lua)
-            wrk(url, 1, 2, lua=lua)
-            for rep in range(1, args.reps + 1):  # interleaved, so that a drift of the VM hits base and floods alike
-                one_run(results, "flood", "base", stack, rep, lambda: wrk_wire(url, d, lua, tmp), srv)
-                for name, hping in FLOODS:
-                    one_run(results, "flood", name, stack, rep,
-                            lambda hping=hping: flooded(lambda: wrk_wire(url, d, lua, tmp), hping), srv)
-        finally:
-            srv.stop()
-            veth_address(False)
+    for stack, srv in serve_each(results, "flood", stacks, ["base"]):
+        wrk(url, 64, WARMUP_S, lua=lua)
+        wrk(url, 1, 2, lua=lua)
+        for rep in range(1, args.reps + 1):  # interleaved, so that a drift of the VM hits base and floods alike
+            one_run(results, "flood", "base", stack, rep, lambda: wrk_wire(url, d, lua, tmp), srv)
+            for name, hping in FLOODS:
+                one_run(results, "flood", name, stack, rep,
+                        lambda hping=hping: flooded(lambda: wrk_wire(url, d, lua, tmp), hping), srv)
 
 
 def flood_section(results):
@@ -1066,10 +1067,7 @@ def case_loss(results, args, tmp):
         f.write(body)
     sha = hashlib.sha256(body).hexdigest()
     del body
-    nginx_dir = os.path.join(tmp, "nginx-loss")
-    os.makedirs(nginx_dir, exist_ok=True)
-    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
-        f.write(LOSS_NGINX_CONF.format(dir=nginx_dir, ip=VETH_IP, www=www))
+    nginx_dir = nginx_conf(tmp, "nginx-loss", LOSS_NGINX_CONF, www=www)
     shm = tempfile.mkdtemp(prefix="strait-loss-", dir="/dev/shm" if os.path.isdir("/dev/shm") else tmp)
     url = f"http://{VETH_IP}/bytes/{n_dl}"
     java = ["java", "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED", "-cp", JAR]
