@@ -160,6 +160,7 @@ class RetransmitTest {
             final int r = round;
             assertNull(s.engine.invariantViolation(), () -> "after ACK " + r);
         }
+        assertTrue(s.counter("sack_retransmits") > 0, "the holes were recovered through the scoreboard");
     }
 
     @Test
