@@ -4,8 +4,14 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The hiccup recorder of one core (as jHiccup does for a JVM): the gap between the end of one duty cycle and the
- * start of the next, and the time each cycle took, in two HdrHistograms (recording allocates nothing), published
- * into the core's counters once a second for {@code strait stat}.
+ * start of the next, and the time each cycle that did work took, in two HdrHistograms (recording allocates nothing),
+ * published into the core's counters once a second for {@code strait stat}.
+ *
+ * <p>An idle cycle (nothing received, nothing to send, no timer) reads the clock once, at its start: it is recorded
+ * by {@link #idle} as ending where it started, so its few tens of nanoseconds count in the next gap, and the cycle
+ * histogram holds only cycles that did work (what a tail hunt wants to see). Two clock reads less per idle cycle is
+ * about 55 ns less between polls of the port on a VM's kvm-clock, and that much less latency for a frame that
+ * arrives while the loop is idle.
  *
  * <p>What it tells apart: a long <em>gap</em> means the poll thread did not run its loop (preempted, stopped at a
  * JVM safepoint or by a GC pause, or, in invoker mode, busy with the app's tasks between cycles); a long
@@ -52,6 +58,24 @@ final class CycleRecorder {
         lastEndNs = endNs;
         if (endNs - nextPublishNs >= 0) {
             nextPublishNs = endNs + PUBLISH_INTERVAL_NS;
+            publish();
+        }
+    }
+
+    /** An idle cycle that started (and, as far as the recorder cares, ended) at {@code startNs}. */
+    void idle(long startNs) {
+        if (lastEndNs != 0) {
+            final long gap = startNs - lastEndNs;
+            gaps.recordValue(clamp(gap));
+            if (gap > STALL_NS) {
+                c.stalls.incrementRelease();
+            }
+        } else {
+            nextPublishNs = startNs + PUBLISH_INTERVAL_NS;
+        }
+        lastEndNs = startNs;
+        if (startNs - nextPublishNs >= 0) {
+            nextPublishNs = startNs + PUBLISH_INTERVAL_NS;
             publish();
         }
     }

@@ -207,10 +207,14 @@ public final class NetAgent implements Agent, SegmentSink {
             }
         }
         arp.poll(nowNs);
-        final long txStartNs = clock.nanoTime();
-        work += tx.flush();
-        final long endNs = clock.nanoTime();
-        cycles.cycle(nowNs, endNs - txStartNs, endNs);
+        if (work == 0 && tx.queued() == 0) {
+            cycles.idle(nowNs); // nothing happened: no more clock reads (see CycleRecorder)
+        } else {
+            final long txStartNs = clock.nanoTime();
+            work += tx.flush();
+            final long endNs = clock.nanoTime();
+            cycles.cycle(nowNs, endNs - txStartNs, endNs);
+        }
         if (termination != null) {
             final AgentTerminationException e = termination;
             termination = null;

@@ -47,4 +47,37 @@ class CycleRecorderTest {
         r.publish();
         assertEquals(CycleRecorder.MAX_NS, c.gapMax.get(), 0.01 * CycleRecorder.MAX_NS);
     }
+
+    @Test
+    void idleCyclesCountInTheGapsButNotInTheCycleTimes() {
+        final CycleRecorder r = new CycleRecorder(c);
+        long t = 1_000_000_000L;
+        for (int i = 0; i < 1_000; i++) { // a work cycle of 2 us, then nine idle ones 50 ns apart
+            r.cycle(t, 500, t + 2_000);
+            t += 2_050;
+            for (int k = 0; k < 9; k++) {
+                r.idle(t);
+                t += 50;
+            }
+        }
+        r.idle(t + 3_000_000); // stopped 3 ms before an idle cycle: still a stall
+        r.publish();
+        assertEquals(1, c.stalls.get());
+        assertTrue(c.cycleP50.get() >= 1_990 && c.cycleP50.get() <= 2_010, "cycles: only the work ones "
+            + c.cycleP50.get());
+        assertTrue(c.gapP50.get() >= 49 && c.gapP50.get() <= 51, "p50 gap " + c.gapP50.get());
+        assertTrue(c.gapMax.get() >= 2_990_000, "max gap " + c.gapMax.get());
+    }
+
+    @Test
+    void theFirstCycleMayBeIdle() {
+        final CycleRecorder r = new CycleRecorder(c);
+        r.idle(5_000);
+        r.idle(5_100);
+        r.cycle(5_200, 0, 5_300);
+        r.idle(1_000_005_400L); // a second later: publishes (and is a stall)
+        assertEquals(1, c.stalls.get());
+        assertTrue(c.gapMax.get() >= 990_000_000L, "max gap " + c.gapMax.get());
+        assertTrue(c.cycleMax.get() >= 99 && c.cycleMax.get() <= 101, "max cycle " + c.cycleMax.get());
+    }
 }
