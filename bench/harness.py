@@ -46,6 +46,7 @@ STRAIT = os.path.join(ROOT, "setup", "strait")
 JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
 REFLECTOR = os.path.join(ROOT, "bench", "reflector", "target", "strait-reflector")
 PINGER = os.path.join(ROOT, "bench", "reflector", "target", "strait-pinger")
+STOPS = os.path.join(ROOT, "bench", "reflector", "target", "strait-stops")
 NS = "strait-peer"
 SERVER_CPU = "1"
 CLIENT_CPU = "0"
@@ -697,9 +698,56 @@ def floor_teardown(srv, pinger):
     return notes
 
 
+def cpu_stops(results, seconds):
+    """strait-stops on the server and the client CPU at once: how often, and for how long, the machine takes the CPU
+    away from a busy-polling thread (bench/reflector/README.md). Rows: case machine, workload cpu stops."""
+    procs = {cpu: subprocess.Popen(["taskset", "-c", cpu, STOPS, str(seconds)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True) for cpu in (SERVER_CPU, CLIENT_CPU)}
+    for cpu, p in procs.items():
+        out, err = p.communicate(timeout=seconds + 60)
+        m = re.search(r"^stops (.*)$", out, re.M)
+        if p.returncode != 0 or not m:
+            results.add("machine", "cpu stops", f"cpu {cpu}", 1, {"error": f"strait-stops: {err.strip()[-300:]}"})
+            continue
+        v = {k: float(x) for k, x in (kv.split("=", 1) for kv in m[1].split())}
+        results.add("machine", "cpu stops", f"cpu {cpu}", 1, v)
+        log(f"  cpu {cpu}: stops over 10 us {v['over_10us_per_s']:.0f}/s, over 30 us {v['over_30us_per_s']:.0f}/s, "
+            f"mean {v['mean_over_5us_us']:.1f} us, max {v['max_us']:.0f} us, {v['lost_pct']:.2f}% of the CPU")
+
+
+def stops_paragraph(results):
+    """The machine's stops (strait-stops) and what they imply for any ping-pong's p99.9 on these two CPUs."""
+    rows = [r for r in results.rows if r["case"] == "machine" and r["workload"] == "cpu stops"
+            and r.get("over_10us_per_s") is not None]
+    if not rows:
+        return []
+    per_cpu = "; ".join(f"{r['stack']}: {r['over_10us_per_s']:.0f}/s over 10 us, {r['over_30us_per_s']:.0f}/s over "
+                        f"30 us (mean {r['mean_over_5us_us']:.1f} us, max {r['max_us']:.0f} us), "
+                        f"{r['lost_pct']:.2f}% of the CPU" for r in rows)
+    stops10 = sum(r["over_10us_per_s"] for r in rows)
+    mean = statistics.median(r["mean_over_5us_us"] for r in rows)
+    lines = [f"What the machine takes from a busy-polling thread (bench/reflector/stops.c, both CPUs at once, before "
+             f"the floor): {per_cpu}."]
+    for label, case, wl, stack in (("the C floor", "floor", "icmp ping 64B", "c pinger"),
+                                   ("Strait's TCP echo", "memif", "ping-pong 64B c1", "strait memif")):
+        p50 = results.median(case, wl, stack, "p50_us")[0]
+        p999 = results.median(case, wl, stack, "p999_us")[0]
+        if not p50 or p999 is None:
+            continue
+        hit = stops10 * p50 * 1e-6 * 100  # percent of round trips that overlap a stop over 10 us (either CPU)
+        lines.append(f"At {label}'s p50 of {p50:.1f} us, about {hit:.2f}% of round trips overlap one of those stops "
+                     f"(each then takes about the stop, {mean:.0f} us); "
+                     + ("more than 0.1%, so no program on these CPUs can have a p99.9 under 10 us: "
+                        if hit > 0.1 else "under 0.1%: ")
+                     + f"its p99.9 was {p999:.1f} us.")
+    return [" ".join(lines), ""]
+
+
 def case_floor(results, args, tmp):
     count = 20000 if not args.quick else 5000
     state = {"pinger_args": ["--warmup", "2000", "--count", "50000"] if args.quick else []}
+    log("floor: what the machine takes from a busy-polling thread (strait-stops on both CPUs)")
+    cpu_stops(results, 3 if args.quick else 5)
 
     def reflector(name):
         def start(rep):
@@ -1374,6 +1422,7 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
            f"{times(tcp)} the floor (target <= 1.3x, issue 12). Strait's ICMP client against the same reflector: "
            f"{fmt(sping, 'p50_us')} us = {times(sping)} the floor (what Strait's client adds); Strait serve "
            f"answering Strait's ICMP client: {fmt(icmp, 'p50_us')} us = {times(icmp)} the floor.", ""]
+    md += stops_paragraph(results)
     md += loss_section(results, out, loss)
     md += flood_section(results)
     for case in ("http", "memif", "floor"):
@@ -1810,8 +1859,8 @@ def main():
             die(f"{tool} is missing: run setup/install")
     if not os.path.exists(JAR):
         die(f"{JAR} is missing: run setup/build")
-    if "floor" in cases and not (os.path.exists(REFLECTOR) and os.path.exists(PINGER)):
-        die(f"{REFLECTOR} or {PINGER} is missing: run bench/reflector/build.sh")
+    if "floor" in cases and not all(os.path.exists(b) for b in (REFLECTOR, PINGER, STOPS)):
+        die(f"{REFLECTOR}, {PINGER} or {STOPS} is missing: run bench/reflector/build.sh")
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or os.path.join(ROOT, "bench", "results", started)
     os.makedirs(out, exist_ok=True)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmarks' physical floor, both ends in C: the DPDK reflector and the pinger that measures it, into
-# bench/reflector/target/strait-reflector and bench/reflector/target/strait-pinger.
+# bench/reflector/target/strait-reflector and bench/reflector/target/strait-pinger, and strait-stops (no DPDK).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 command -v cc >/dev/null || { echo "reflector: no C compiler (cc); install build-essential" >&2; exit 1; }
@@ -13,3 +13,6 @@ for prog in reflector pinger; do
     -o "$here/target/strait-$prog"
   echo "$here/target/strait-$prog"
 done
+# The machine's own interruptions (no DPDK): what a busy-polling thread loses to the host, the floor's floor.
+cc -O2 -Wall -Wextra "$here/stops.c" -o "$here/target/strait-stops"
+echo "$here/target/strait-stops"
