@@ -1,6 +1,5 @@
 package io.strait.tcp;
 
-import org.agrona.DeadlineTimerWheel;
 
 /**
  * Transmission Control Block (RFC 9293 §3.3.1): the state of one connection. Pooled and recycled by the engine;
@@ -261,7 +260,6 @@ final class Tcb {
     boolean nagle;
     boolean keepalive;
     long lastRecvNs;
-    long timerId = DeadlineTimerWheel.NULL_DEADLINE;
     long timerDeadlineNs = Long.MAX_VALUE;
 
     // Engine bookkeeping.
@@ -361,7 +359,6 @@ final class Tcb {
         rtxDeadlineNs = delAckDeadlineNs = persistDeadlineNs = keepaliveDeadlineNs = closeDeadlineNs = Long.MAX_VALUE;
         persistBackoff = keepaliveProbes = 0;
         lastRecvNs = 0;
-        timerId = DeadlineTimerWheel.NULL_DEADLINE;
         timerDeadlineNs = Long.MAX_VALUE;
         delivered = wantWritable = false;
         // dirty and fired stay: the slot may still sit in the engine's queues, which skip CLOSED TCBs.

@@ -1,44 +1,36 @@
 package io.strait.tcp;
 
-import org.agrona.DeadlineTimerWheel;
-import org.agrona.collections.Long2LongHashMap;
-
-import java.util.concurrent.TimeUnit;
-
 /**
  * One wheel timer per TCB at the earliest of its deadlines (retransmission or probe, RACK reorder, delayed ACK,
- * persist, keepalive, close), over Agrona's {@link DeadlineTimerWheel}; lazy: a timer that fires early just re-arms.
- * Also answers "when is the next deadline" without scanning the wheel on every call.
+ * persist, keepalive, close), on a {@link TimerWheel} indexed by TCB slot; lazy: a timer that fires early just
+ * re-arms. Also answers "when is the next deadline" without scanning the wheel on every call.
  */
 final class Timers {
-    private final DeadlineTimerWheel wheel;
-    private final Long2LongHashMap timerSlots;
+    static final int SPOKES = 512;
+
+    private final TimerWheel wheel;
     private final Tcb[] tcbs;
-    private final DeadlineTimerWheel.TimerHandler handler = this::onExpiry;
-    private final DeadlineTimerWheel.TimerConsumer scanner = this::scan;
     private final int[] fired;
     private int firedCount;
     private boolean started;
-    private long scannedMinNs;
     private long cachedNextNs = Long.MAX_VALUE;
     private boolean cacheValid;
 
     Timers(final Tcb[] tcbs, final long tickNs) {
         this.tcbs = tcbs;
-        wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, 0, tickNs, 512, 16);
-        timerSlots = new Long2LongHashMap(Math.max(64, tcbs.length * 2), 0.65f, -1L);
+        wheel = new TimerWheel(tcbs.length, tickNs, SPOKES);
         fired = new int[tcbs.length];
     }
 
     void start(final long nowNs) {
         if (!started) {
             started = true;
-            wheel.resetStartTime(nowNs);
+            wheel.start(nowNs);
         }
     }
 
     long count() {
-        return wheel.timerCount();
+        return wheel.count();
     }
 
     /** The earliest deadline of a TCB's timers. */
@@ -50,7 +42,7 @@ final class Timers {
     /** Keeps the TCB's wheel timer at its earliest deadline. */
     void arm(final Tcb t) {
         final long d = t.state == TcpState.CLOSED ? Long.MAX_VALUE : earliest(t);
-        if (t.timerId != DeadlineTimerWheel.NULL_DEADLINE) {
+        if (wheel.scheduled(t.slot)) {
             if (d != Long.MAX_VALUE && t.timerDeadlineNs <= d) {
                 return;
             }
@@ -59,21 +51,16 @@ final class Timers {
         if (d == Long.MAX_VALUE || t.fired) {
             return; // a fired TCB re-arms after its timers ran
         }
-        t.timerId = wheel.scheduleTimer(d);
+        wheel.schedule(t.slot, d);
         t.timerDeadlineNs = d;
         if (cacheValid && d < cachedNextNs) {
             cachedNextNs = d;
         }
-        timerSlots.put(t.timerId, t.slot);
     }
 
     void cancel(final Tcb t) {
-        if (t.timerId != DeadlineTimerWheel.NULL_DEADLINE) {
-            wheel.cancelTimer(t.timerId);
-            timerSlots.remove(t.timerId);
-            t.timerId = DeadlineTimerWheel.NULL_DEADLINE;
-            t.timerDeadlineNs = Long.MAX_VALUE;
-        }
+        wheel.cancel(t.slot);
+        t.timerDeadlineNs = Long.MAX_VALUE;
     }
 
     /**
@@ -82,17 +69,17 @@ final class Timers {
      * @return how many TCBs fired
      */
     int poll(final long nowNs, final int limit) {
-        int expired = 0;
+        final int n = wheel.poll(nowNs, fired, Math.min(limit, fired.length));
         firedCount = 0;
-        // DeadlineTimerWheel.poll handles one tick per call and advances after it: repeat while it advanced, so
-        // the tick holding nowNs is also examined (a jump of the virtual clock crosses many ticks at once).
-        long tickBefore;
-        do {
-            tickBefore = wheel.currentTickTime();
-            expired += wheel.poll(nowNs, handler, limit - expired);
+        for (int i = 0; i < n; i++) {
+            final Tcb t = tcbs[fired[i]];
+            t.timerDeadlineNs = Long.MAX_VALUE;
+            if (!t.fired) {
+                t.fired = true;
+                fired[firedCount++] = t.slot;
+            }
         }
-        while (expired < limit && wheel.currentTickTime() != tickBefore);
-        if (cacheValid && (expired > 0 || cachedNextNs <= nowNs)) {
+        if (cacheValid && (n > 0 || cachedNextNs <= nowNs)) {
             cacheValid = false;
         }
         return firedCount;
@@ -102,47 +89,18 @@ final class Timers {
         return tcbs[fired[i]];
     }
 
-    private boolean onExpiry(final TimeUnit unit, final long nowNs, final long timerId) {
-        final long s = timerSlots.remove(timerId);
-        if (s >= 0) {
-            final Tcb t = tcbs[(int) s];
-            if (t.timerId == timerId) {
-                t.timerId = DeadlineTimerWheel.NULL_DEADLINE;
-                t.timerDeadlineNs = Long.MAX_VALUE;
-                if (!t.fired) {
-                    t.fired = true;
-                    fired[firedCount++] = t.slot;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** The earliest deadline on the wheel, {@link Long#MAX_VALUE} when none. */
+    /** The earliest deadline on the wheel (or a little before it, after cancels), {@link Long#MAX_VALUE} when none. */
     long nextDeadlineNs() {
-        final long timers = wheel.timerCount();
-        if (timers == 0) {
+        if (wheel.count() == 0) {
             return Long.MAX_VALUE;
         }
-        if (cacheValid) {
-            return cachedNextNs;
+        if (!cacheValid) {
+            // The wheel's bound reads one long per spoke: once, then kept up to date on schedule. A cancelled minimum
+            // only causes an early (empty) poll, after which the cache is rebuilt.
+            cachedNextNs = wheel.earliestBound();
+            cacheValid = true;
         }
-        if (timers > 4096) {
-            return wheel.currentTickTime(); // a bound, not a scan: busy engines poll every cycle anyway
-        }
-        // The wheel has no "earliest" query: scan once, then keep the minimum up to date on schedule; a cancelled
-        // minimum only causes an early (empty) poll, after which the cache is rebuilt.
-        scannedMinNs = Long.MAX_VALUE;
-        wheel.forEach(scanner);
-        cachedNextNs = scannedMinNs;
-        cacheValid = true;
-        return scannedMinNs;
-    }
-
-    private void scan(final long deadline, final long timerId) {
-        if (deadline < scannedMinNs) {
-            scannedMinNs = deadline;
-        }
+        return cachedNextNs;
     }
 
     /** Deadlines within reach of the wheel's clock (tests: the wheel's view of "now"). */

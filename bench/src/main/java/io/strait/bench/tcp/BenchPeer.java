@@ -101,7 +101,7 @@ final class BenchPeer {
     }
 
     /** Consumes everything; remembers the handle. */
-    static final class Discard implements TcpHandler {
+    static class Discard implements TcpHandler {
         long handle = -1;
         long bytes;
 
