@@ -16,6 +16,8 @@ final class CoreTimers {
     private static final int EXPIRIES_PER_CYCLE = 256;
 
     private final Long2ObjectHashMap<Runnable> actions = new Long2ObjectHashMap<>();
+    /** One handler for the core's life: a method reference per poll would be an allocation per cycle. */
+    private final DeadlineTimerWheel.TimerHandler expiry = this::expire;
     private final ErrorSink errors;
     private DeadlineTimerWheel wheel;
 
@@ -53,7 +55,7 @@ final class CoreTimers {
         if (wheel == null || actions.isEmpty()) {
             return 0;
         }
-        return wheel.poll(nowNs, this::expire, EXPIRIES_PER_CYCLE);
+        return wheel.poll(nowNs, expiry, EXPIRIES_PER_CYCLE);
     }
 
     private boolean expire(TimeUnit unit, long nowNs, long id) {
