@@ -38,15 +38,7 @@ final class CycleRecorder {
 
     /** One cycle: it started at {@code startNs}, its TX flush took {@code txNs}, it ended at {@code endNs}. */
     void cycle(long startNs, long txNs, long endNs) {
-        if (lastEndNs != 0) {
-            final long gap = startNs - lastEndNs;
-            gaps.recordValue(clamp(gap));
-            if (gap > STALL_NS) {
-                c.stalls.incrementRelease();
-            }
-        } else {
-            nextPublishNs = endNs + PUBLISH_INTERVAL_NS;
-        }
+        gapBefore(startNs, endNs);
         final long took = endNs - startNs;
         cycles.recordValue(clamp(took));
         if (took > LONG_CYCLE_NS) {
@@ -55,15 +47,17 @@ final class CycleRecorder {
         if (txNs > LONG_TX_NS) {
             c.longTx.incrementRelease();
         }
-        lastEndNs = endNs;
-        if (endNs - nextPublishNs >= 0) {
-            nextPublishNs = endNs + PUBLISH_INTERVAL_NS;
-            publish();
-        }
+        ended(endNs);
     }
 
     /** An idle cycle that started (and, as far as the recorder cares, ended) at {@code startNs}. */
     void idle(long startNs) {
+        gapBefore(startNs, startNs);
+        ended(startNs);
+    }
+
+    /** The gap since the last cycle ended (none before the first cycle, which starts the publishing clock). */
+    private void gapBefore(long startNs, long endNs) {
         if (lastEndNs != 0) {
             final long gap = startNs - lastEndNs;
             gaps.recordValue(clamp(gap));
@@ -71,11 +65,14 @@ final class CycleRecorder {
                 c.stalls.incrementRelease();
             }
         } else {
-            nextPublishNs = startNs + PUBLISH_INTERVAL_NS;
+            nextPublishNs = endNs + PUBLISH_INTERVAL_NS;
         }
-        lastEndNs = startNs;
-        if (startNs - nextPublishNs >= 0) {
-            nextPublishNs = startNs + PUBLISH_INTERVAL_NS;
+    }
+
+    private void ended(long endNs) {
+        lastEndNs = endNs;
+        if (endNs - nextPublishNs >= 0) {
+            nextPublishNs = endNs + PUBLISH_INTERVAL_NS;
             publish();
         }
     }
