@@ -18,7 +18,9 @@ final class PingCommand {
                            [--linger MS] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D] [--eal "EXTRA EAL ARGS"]
           Sends N echo requests (default 10, every 200 ms, 56 payload bytes) and prints each reply's round trip,
           then the loss and the round-trip percentiles. --interval 0 is ping-pong: each request goes out as soon
-          as the previous one is answered (or after 10 ms without an answer), for latency measurements.
+          as the previous one is answered, from the reply's own duty cycle (or after 10 ms without an answer), and
+          replies are not printed one by one (a console write per reply would be most of the round trip), for
+          latency measurements.
           Meanwhile it answers ARP and pings like serve; --linger keeps it answering that long after its own
           pings are done (so two Strait processes can ping each other). Exits 0 when every request was
           answered, 1 otherwise.
@@ -62,13 +64,29 @@ final class PingCommand {
         try (CountersFile counters = CountersFile.create(256);
              Dataplane dp = Dataplane.open(config, counters, null)) {
             final NetAgent agent = dp.agent(0);
-            agent.icmpListener((src, replyId, seq, len, nowNs) -> {
-                if (replyId == id && src == target && seq < count && !seen[seq]) {
+            final boolean pingPong = intervalMs == 0;
+            final int[] sentCount = new int[1];
+            agent.icmpListener((src, replyId, seq16, len, nowNs) -> {
+                // The wire's sequence number has 16 bits: the request it answers is the latest sent one with those
+                // low bits (fewer than 65,536 requests are ever outstanding).
+                final int last = sentCount[0] - 1;
+                final int seq = last - ((last - seq16) & 0xFFFF);
+                if (replyId == id && src == target && seq >= 0 && seq < count && !seen[seq]) {
                     seen[seq] = true;
                     rttNs[seq] = nowNs - sentNs[seq];
                     received[0]++;
-                    out.printf("%d bytes from %s: icmp_seq=%d time=%.1f us%n", len + 8, Ipv4.toString(src), seq,
-                        (nowNs - sentNs[seq]) / 1000.0);
+                    if (!pingPong) {
+                        out.printf("%d bytes from %s: icmp_seq=%d time=%.1f us%n", len + 8, Ipv4.toString(src), seq,
+                            (nowNs - sentNs[seq]) / 1000.0);
+                    } else if (seq == sentCount[0] - 1 && sentCount[0] < count) {
+                        // The next request leaves in this cycle's TX burst, timed from now (the reply was timed
+                        // from the cycle's start, as every reply is).
+                        final int next = sentCount[0];
+                        sentNs[next] = System.nanoTime();
+                        if (agent.sendEchoRequest(target, id, next, size)) {
+                            sentCount[0] = next + 1;
+                        }
+                    }
                 }
             });
             final AgentInvoker invoker = dp.invoker(0);
@@ -81,24 +99,25 @@ final class PingCommand {
                 throw new IllegalStateException("the link of " + config.dev() + " stayed down for " + timeoutMs
                     + " ms");
             }
-            int sent = 0;
             long nextNs = System.nanoTime();
             long deadlineNs = Long.MAX_VALUE;
             while (received[0] < count) {
                 invoker.invoke();
                 final long now = System.nanoTime();
-                // --interval 0: ping-pong, the next request once the last is answered (or 10 ms passed).
-                final boolean ready = intervalMs > 0 || sent == 0 || seen[sent - 1]
+                final int sent = sentCount[0];
+                // Ping-pong: the first request, one the reply callback could not send, and one after 10 ms without
+                // an answer; the others leave from the reply callback above.
+                final boolean ready = !pingPong || sent == 0 || seen[sent - 1]
                     || now - sentNs[sent - 1] > PING_PONG_WAIT_NS;
                 if (sent < count && ready && now - nextNs >= 0) {
                     sentNs[sent] = now;
                     if (agent.sendEchoRequest(target, id, sent, size)) {
-                        sent++;
+                        sentCount[0] = sent + 1;
                         nextNs = now + intervalMs * 1_000_000L;
-                        if (sent == count) {
-                            deadlineNs = now + timeoutMs * 1_000_000L;
-                        }
                     }
+                }
+                if (sentCount[0] == count && deadlineNs == Long.MAX_VALUE) {
+                    deadlineNs = now + timeoutMs * 1_000_000L;
                 }
                 if (now - deadlineNs > 0) {
                     break;
@@ -112,7 +131,7 @@ final class PingCommand {
                 invoker.invoke();
             }
             out.printf("--- %s ping statistics --- %d transmitted, %d received, %d%% loss%n", Ipv4.toString(target),
-                sent, received[0], sent == 0 ? 100 : (sent - received[0]) * 100 / sent);
+                sentCount[0], received[0], sentCount[0] == 0 ? 100 : (sentCount[0] - received[0]) * 100 / sentCount[0]);
             if (received[0] > 0) {
                 final double[] rtt = new double[received[0]];
                 int n = 0;
