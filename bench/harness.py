@@ -331,8 +331,8 @@ def iperf3(seconds):
 
 
 def strait_ping(dev, ip, target, count):
-    out = run([STRAIT, "ping", "--dev", dev, "--ip", ip, "--target", target, "--count", str(count),
-               "--interval", "0", "--timeout", "1000"], cpu=CLIENT_CPU, timeout=300, check=False).stdout
+    out = run([STRAIT, "ping", "--dev", dev, "--ip", ip, "--target", target, "--count", str(count), "--warmup",
+               str(count), "--interval", "0", "--timeout", "1000"], cpu=CLIENT_CPU, timeout=300, check=False).stdout
     m = re.search(r"(\d+) transmitted, (\d+) received", out)
     r = re.search(r"rtt us min ([\d.]+) p50 ([\d.]+) p90 ([\d.]+) p99 ([\d.]+) p99.9 ([\d.]+) max ([\d.]+)", out)
     if not m or not r or int(m[2]) < count * 0.99:

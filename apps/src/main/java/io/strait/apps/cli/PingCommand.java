@@ -14,13 +14,14 @@ import java.util.Set;
 /** {@code strait ping}: ICMP echo from Strait's own stack, the loop driven on this thread (invoker mode). */
 final class PingCommand {
     static final String HELP = """
-        usage: strait ping --target A.B.C.D [--count N] [--interval MS] [--size BYTES] [--timeout MS]
+        usage: strait ping --target A.B.C.D [--count N] [--warmup N] [--interval MS] [--size BYTES] [--timeout MS]
                            [--linger MS] [--dev DEVARGS] [--ip A.B.C.D/LEN] [--gw A.B.C.D] [--eal "EXTRA EAL ARGS"]
           Sends N echo requests (default 10, every 200 ms, 56 payload bytes) and prints each reply's round trip,
           then the loss and the round-trip percentiles. --interval 0 is ping-pong: each request goes out as soon
           as the previous one is answered, from the reply's own duty cycle (or after 10 ms without an answer), and
           replies are not printed one by one (a console write per reply would be most of the round trip), for
-          latency measurements.
+          latency measurements; --warmup N sends N requests first that count in no figure (a fresh JVM's
+          first thousands of round trips run in the interpreter).
           Meanwhile it answers ARP and pings like serve; --linger keeps it answering that long after its own
           pings are done (so two Strait processes can ping each other). Exits 0 when every request was
           answered, 1 otherwise.
@@ -41,13 +42,15 @@ final class PingCommand {
             out.print(HELP);
             return 0;
         }
-        final Args a = new Args("ping", argv, Set.of("--target", "--count", "--interval", "--size", "--timeout",
+        final Args a = new Args("ping", argv, Set.of("--target", "--count", "--warmup", "--interval", "--size", "--timeout",
             "--linger", "--dev", "--ip", "--gw", "--eal"), Set.of());
         if (!a.has("--target")) {
             throw new Args.UsageException("ping: --target A.B.C.D is required");
         }
         final int target = Ipv4.parse(a.get("--target", ""));
-        final int count = a.getInt("--count", 10, 1, 1_000_000);
+        final int measured = a.getInt("--count", 10, 1, 1_000_000);
+        final int warmup = a.getInt("--warmup", 0, 0, 1_000_000);
+        final int count = warmup + measured; // requests sent; the figures are over the last `measured`
         final int intervalMs = a.getInt("--interval", 200, 0, 60_000);
         final int size = a.getInt("--size", 56, 0, 1472);
         final int timeoutMs = a.getInt("--timeout", 2000, 1, 600_000);
@@ -130,12 +133,19 @@ final class PingCommand {
             while (System.nanoTime() - lingerUntilNs < 0) {
                 invoker.invoke();
             }
+            // The figures: the measured requests only (those after --warmup).
+            final int sentMeasured = Math.max(0, sentCount[0] - warmup);
+            int receivedMeasured = 0;
+            for (int i = warmup; i < count; i++) {
+                receivedMeasured += seen[i] ? 1 : 0;
+            }
             out.printf("--- %s ping statistics --- %d transmitted, %d received, %d%% loss%n", Ipv4.toString(target),
-                sentCount[0], received[0], sentCount[0] == 0 ? 100 : (sentCount[0] - received[0]) * 100 / sentCount[0]);
-            if (received[0] > 0) {
-                final double[] rtt = new double[received[0]];
+                sentMeasured, receivedMeasured,
+                sentMeasured == 0 ? 100 : (sentMeasured - receivedMeasured) * 100 / sentMeasured);
+            if (receivedMeasured > 0) {
+                final double[] rtt = new double[receivedMeasured];
                 int n = 0;
-                for (int i = 0; i < count; i++) {
+                for (int i = warmup; i < count; i++) {
                     if (seen[i]) {
                         rtt[n++] = rttNs[i] / 1000.0;
                     }
@@ -144,7 +154,7 @@ final class PingCommand {
                 out.printf(java.util.Locale.ROOT, "rtt us min %.1f p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f%n",
                     rtt[0], rtt[pct(n, 50)], rtt[pct(n, 90)], rtt[pct(n, 99)], rtt[pct(n, 99.9)], rtt[n - 1]);
             }
-            return received[0] == count ? 0 : 1;
+            return received[0] == count ? 0 : 1; // every request answered, warm-up included
         }
     }
 }
