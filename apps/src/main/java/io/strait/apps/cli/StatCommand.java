@@ -107,16 +107,17 @@ final class StatCommand {
     }
 
     /**
-     * The hiccup recorder in one line per core: the gap between duty cycles and each cycle's time (p50, p99,
-     * p99.9, max), what it attributes (stalls between cycles, long cycles, long TX flushes) and the JVM's stops.
+     * The hiccup recorder in one line per core: the gap between duty cycles and each working cycle's time (p50,
+     * p99, p99.9, max), what it attributes (stalls between cycles, long cycles, long TX flushes) and the JVM's stops.
      */
     static void hiccups(Map<String, Long> values, PrintStream out) {
         for (int core = 0; values.containsKey("core" + core + ".hiccup.gap_max_ns"); core++) {
             final String p = "core" + core + ".hiccup.";
             out.println("# hiccups core" + core + ": gap between cycles p50 " + us(values.get(p + "gap_p50_ns"))
                 + " p99 " + us(values.get(p + "gap_p99_ns")) + " p99.9 " + us(values.get(p + "gap_p999_ns"))
-                + " max " + us(values.get(p + "gap_max_ns")) + "; cycle p50 " + us(values.get(p + "cycle_p50_ns"))
-                + " p99 " + us(values.get(p + "cycle_p99_ns")) + " p99.9 " + us(values.get(p + "cycle_p999_ns"))
+                + " max " + us(values.get(p + "gap_max_ns")) + "; working cycle p50 "
+                + us(values.get(p + "cycle_p50_ns")) + " p99 " + us(values.get(p + "cycle_p99_ns")) + " p99.9 "
+                + us(values.get(p + "cycle_p999_ns"))
                 + " max " + us(values.get(p + "cycle_max_ns")) + "; stalls > 1 ms between cycles (preemption, "
                 + "safepoint, GC, app tasks) " + values.get(p + "stalls_over_1ms") + ", cycles > 1 ms (a long "
                 + "handler or timer burst) " + values.get(p + "long_cycles_over_1ms") + ", TX flushes > 100 us "
