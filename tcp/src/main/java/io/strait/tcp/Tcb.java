@@ -260,7 +260,6 @@ final class Tcb {
     boolean nagle;
     boolean keepalive;
     long lastRecvNs;
-    long timerDeadlineNs = Long.MAX_VALUE;
 
     // Engine bookkeeping.
     boolean dirty;
@@ -359,7 +358,6 @@ final class Tcb {
         rtxDeadlineNs = delAckDeadlineNs = persistDeadlineNs = keepaliveDeadlineNs = closeDeadlineNs = Long.MAX_VALUE;
         persistBackoff = keepaliveProbes = 0;
         lastRecvNs = 0;
-        timerDeadlineNs = Long.MAX_VALUE;
         delivered = wantWritable = false;
         // dirty and fired stay: the slot may still sit in the engine's queues, which skip CLOSED TCBs.
     }

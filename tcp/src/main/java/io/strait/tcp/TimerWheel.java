@@ -74,6 +74,11 @@ public final class TimerWheel {
         return deadline[slot] != NONE;
     }
 
+    /** The slot's scheduled deadline, NONE when not scheduled. */
+    public long deadline(final int slot) {
+        return deadline[slot];
+    }
+
     /** Schedules the slot's timer; it must not be scheduled already. {@code deadlineNs} must not be NONE. */
     public void schedule(final int slot, final long deadlineNs) {
         if (deadline[slot] != NONE || deadlineNs == NONE) {

@@ -42,8 +42,9 @@ final class Timers {
     /** Keeps the TCB's wheel timer at its earliest deadline. */
     void arm(final Tcb t) {
         final long d = t.state == TcpState.CLOSED ? Long.MAX_VALUE : earliest(t);
-        if (wheel.scheduled(t.slot)) {
-            if (d != Long.MAX_VALUE && t.timerDeadlineNs <= d) {
+        final long scheduled = wheel.deadline(t.slot);
+        if (scheduled != TimerWheel.NONE) {
+            if (d != Long.MAX_VALUE && scheduled <= d) {
                 return;
             }
             cancel(t);
@@ -52,7 +53,6 @@ final class Timers {
             return; // a fired TCB re-arms after its timers ran
         }
         wheel.schedule(t.slot, d);
-        t.timerDeadlineNs = d;
         if (cacheValid && d < cachedNextNs) {
             cachedNextNs = d;
         }
@@ -60,7 +60,6 @@ final class Timers {
 
     void cancel(final Tcb t) {
         wheel.cancel(t.slot);
-        t.timerDeadlineNs = Long.MAX_VALUE;
     }
 
     /**
@@ -73,7 +72,6 @@ final class Timers {
         firedCount = 0;
         for (int i = 0; i < n; i++) {
             final Tcb t = tcbs[fired[i]];
-            t.timerDeadlineNs = Long.MAX_VALUE;
             if (!t.fired) {
                 t.fired = true;
                 fired[firedCount++] = t.slot;

@@ -42,8 +42,8 @@ final class PingCommand {
             out.print(HELP);
             return 0;
         }
-        final Args a = new Args("ping", argv, Set.of("--target", "--count", "--warmup", "--interval", "--size", "--timeout",
-            "--linger", "--dev", "--ip", "--gw", "--eal"), Set.of());
+        final Args a = new Args("ping", argv, Set.of("--target", "--count", "--warmup", "--interval", "--size",
+            "--timeout", "--linger", "--dev", "--ip", "--gw", "--eal"), Set.of());
         if (!a.has("--target")) {
             throw new Args.UsageException("ping: --target A.B.C.D is required");
         }
