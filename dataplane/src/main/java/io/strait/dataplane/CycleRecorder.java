@@ -93,6 +93,11 @@ final class CycleRecorder {
         return gaps.getTotalCount();
     }
 
+    /** Cycles recorded as having done work. */
+    long workingCycles() {
+        return cycles.getTotalCount();
+    }
+
     private static long clamp(long ns) {
         return ns < 0 ? 0 : Math.min(ns, MAX_NS);
     }

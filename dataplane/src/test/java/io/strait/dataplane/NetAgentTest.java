@@ -357,6 +357,27 @@ class NetAgentTest {
     }
 
     @Test
+    @DisplayName("Cycles that only retry frames the port refuses (link down) are idle to the hiccup recorder")
+    void refusedRetriesAreNotWork() {
+        io.txLimit = 0; // a memif whose peer has not connected: the driver takes nothing
+        io.inject(echo(8).array(), 0);
+        agent.doWork();
+        final long afterReply = agent.workingCycles();
+        assertEquals(1, agent.txQueued(), "the reply waits for the link");
+        for (int i = 0; i < 1000; i++) {
+            nowNs += 100;
+            agent.doWork();
+        }
+        assertEquals(afterReply, agent.workingCycles(), "a refused retry is no work");
+        assertTrue(counter("tx_partial_bursts") >= 1000, "each refused retry still counted as a partial burst");
+        io.txLimit = Integer.MAX_VALUE;
+        nowNs += 100;
+        agent.doWork();
+        assertEquals(afterReply + 1, agent.workingCycles(), "the cycle that sent it did work");
+        assertEquals(0, agent.txQueued());
+    }
+
+    @Test
     @DisplayName("An empty pool is counted, never a crash")
     void poolExhausted() {
         io.exhausted = true;
