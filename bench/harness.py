@@ -548,16 +548,21 @@ def measure_fresh(results, case, workload, stack, reps, start, fn, warmup=None):
     driver can crash the side still polling when its peer leaves (it unmaps the rings from its interrupt thread),
     so a server is never reused after a client left it."""
     for rep in range(1, reps + 1):
-        try:
-            srv = start(rep)
-        except Exception as e:
-            results.add(case, workload, stack, rep, {"error": f"server did not start: {e}"[-300:]})
-            continue
-        try:
-            warm_up(stack, warmup)
-            one_run(results, case, workload, stack, rep, fn, srv)
-        finally:
-            srv.stop()
+        fresh_run(results, case, workload, stack, rep, start, fn, warmup)
+
+
+def fresh_run(results, case, workload, stack, rep, start, fn, warmup=None):
+    """One repetition of measure_fresh: a new server (start(rep)), the run, the server stopped."""
+    try:
+        srv = start(rep)
+    except Exception as e:
+        results.add(case, workload, stack, rep, {"error": f"server did not start: {e}"[-300:]})
+        return
+    try:
+        warm_up(stack, warmup)
+        one_run(results, case, workload, stack, rep, fn, srv)
+    finally:
+        srv.stop()
 
 
 def case_memif(results, args, tmp):
@@ -715,6 +720,15 @@ def cpu_stops(results, seconds):
             f"mean {v['mean_over_5us_us']:.1f} us, max {v['max_us']:.0f} us, {v['lost_pct']:.2f}% of the CPU")
 
 
+def paired_ratios(results, case, num, den):
+    """(rep, numerator p50, denominator p50) for each repetition where both (workload, stack) rows have a p50."""
+    def by_rep(wl, stack):
+        return {r["rep"]: r["p50_us"] for r in results.rows if r["case"] == case and r["workload"] == wl
+                and r["stack"] == stack and r.get("p50_us")}
+    a, b = by_rep(*num), by_rep(*den)
+    return [(rep, a[rep], b[rep]) for rep in sorted(a) if rep in b]
+
+
 def stops_paragraph(results):
     """The machine's stops (strait-stops) and what they imply for any ping-pong's p99.9 on these two CPUs."""
     rows = [r for r in results.rows if r["case"] == "machine" and r["workload"] == "cpu stops"
@@ -729,7 +743,7 @@ def stops_paragraph(results):
     lines = [f"What the machine takes from a busy-polling thread (bench/reflector/stops.c, both CPUs at once, before "
              f"the floor): {per_cpu}."]
     for label, case, wl, stack in (("the C floor", "floor", "icmp ping 64B", "c pinger"),
-                                   ("Strait's TCP echo", "memif", "ping-pong 64B c1", "strait memif")):
+                                   ("Strait's TCP echo", "floor", "tcp echo 64B c1", "strait memif")):
         p50 = results.median(case, wl, stack, "p50_us")[0]
         p999 = results.median(case, wl, stack, "p999_us")[0]
         if not p50 or p999 is None:
@@ -761,37 +775,48 @@ def case_floor(results, args, tmp):
             return srv
         return start
 
-    # The floor, C to C: each repetition a fresh reflector and pinger (memif peers are never reused, see
-    # measure_fresh), the reflector on the server CPU and the pinger on the client CPU, both busy-polling.
-    log("floor: C pinger <-> C reflector over net_memif (ping-pong, both pinned and busy-polling)")
-    start = reflector("floor-reflector")
-    for rep in range(1, args.reps + 1):
+    def strait_echo(name):
+        def start(rep):
+            sock = os.path.join(tmp, f"{name}-{rep}.sock")
+            srv = Server(f"{name}-{rep}", [
+                STRAIT, "serve", "--app", "echo", "--cpus", SERVER_CPU, "--dev",
+                f"net_memif0,role=server,socket-abstract=no,socket={sock}", "--ip", f"{MEMIF_SERVER_IP}/24"],
+                logdir=tmp)
+            state["dev"] = f"net_memif0,role=client,socket-abstract=no,socket={sock}"
+            return srv
+        return start
+
+    def c_floor(rep):
+        # C to C: a fresh reflector and pinger (memif peers are never reused, see measure_fresh), the reflector on
+        # the server CPU and the pinger on the client CPU, both busy-polling.
         try:
-            srv = start(rep)
+            srv = reflector("floor-reflector")(rep)
         except Exception as e:
             results.add("floor", "icmp ping 64B", "c pinger", rep, {"error": f"reflector did not start: {e}"[-300:]})
-            continue
+            return
         state["pinger"] = None
         try:
             one_run(results, "floor", "icmp ping 64B", "c pinger", rep, lambda: c_ping(srv, tmp, rep, state), srv)
         finally:
             for note in floor_teardown(srv, state["pinger"]):
                 log(f"  floor #{rep}: {note} (the DPDK 22.11 memif teardown race; the figures above stand)")
-    # Strait's own ICMP client against the same reflector, and against a Strait server: what Strait adds.
-    log("floor: Strait ping (ping-pong) <-> C reflector, and <-> Strait serve")
-    measure_fresh(results, "floor", "icmp ping 64B", "strait ping -> c reflector", args.reps,
-                  reflector("reflector"),
-                  lambda: strait_ping(state["dev"], f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
 
-    def strait_target(rep):
-        sock = os.path.join(tmp, f"strait-ping-target-{rep}.sock")
-        srv = Server(f"strait-ping-target-{rep}", [
-            STRAIT, "serve", "--app", "echo", "--cpus", SERVER_CPU, "--dev",
-            f"net_memif0,role=server,socket-abstract=no,socket={sock}", "--ip", f"{MEMIF_SERVER_IP}/24"], logdir=tmp)
-        state["dev"] = f"net_memif0,role=client,socket-abstract=no,socket={sock}"
-        return srv
-    measure_fresh(results, "floor", "icmp ping 64B", "strait memif", args.reps, strait_target,
+    # The VM moves between a fast and a slow level of cross-CPU cache-line transfer (the floor's p50 ~0.4 or
+    # ~1.5 us) from one minute to the next, so each repetition measures everything back to back: the C floor,
+    # Strait's ICMP client against the C reflector and against Strait serve (what Strait's dataplane adds), and
+    # Strait's TCP echo, whose ratio to the same repetition's floor is issue 12's figure (floor_paragraph).
+    echo = ["--app", "echo", "--target", f"{MEMIF_SERVER_IP}:7", "--size", "64", "--connections", "1"]
+    for rep in range(1, args.reps + 1):
+        log(f"floor #{rep}: C pinger <-> C reflector, Strait ping <-> C reflector, Strait ping and Strait TCP echo "
+            "<-> Strait serve, over net_memif")
+        c_floor(rep)
+        fresh_run(results, "floor", "icmp ping 64B", "strait ping -> c reflector", rep, reflector("reflector"),
                   lambda: strait_ping(state["dev"], f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
+        fresh_run(results, "floor", "icmp ping 64B", "strait memif", rep, strait_echo("strait-ping-target"),
+                  lambda: strait_ping(state["dev"], f"{MEMIF_CLIENT_IP}/24", MEMIF_SERVER_IP, count))
+        fresh_run(results, "floor", "tcp echo 64B c1", "strait memif", rep, strait_echo("strait-echo-target"),
+                  lambda: strait_load(["--dev", state["dev"], "--ip", f"{MEMIF_CLIENT_IP}/24"] + echo,
+                                      args.duration, warmup=1 if args.quick else 2))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1402,7 +1427,8 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
               and r.get("rounds") is not None]
     unstable = sum(1 for r in results.rows if r["case"] == "floor" and r["stack"] == "c pinger"
                    and r.get("stable") is False)
-    tcp = results.median("memif", "ping-pong 64B c1", "strait memif", "p50_us")[0]
+    tcp = results.median("floor", "tcp echo 64B c1", "strait memif", "p50_us")[0]
+    paired = paired_ratios(results, "floor", ("tcp echo 64B c1", "strait memif"), ("icmp ping 64B", "c pinger"))
     sping = results.median("floor", "icmp ping 64B", "strait ping -> c reflector", "p50_us")[0]
     icmp = results.median("floor", "icmp ping 64B", "strait memif", "p50_us")[0]
 
@@ -1418,8 +1444,12 @@ def write_report(results, out, args, machine, jmh_rows, scale, started, elapsed,
            + (f" ({fmt(flo, 'p50_us')}..{fmt(fhi, 'p50_us')} across repetitions)" if floor is not None else "")
            + f", p99 {fmt(f99, 'p99_us')} us, p99.9 {fmt(f999, 'p999_us')} us.",
            "",
-           f"Strait's TCP echo 64 B ping-pong p50 over the same kind of link: {fmt(tcp, 'p50_us')} us = "
-           f"{times(tcp)} the floor (target <= 1.3x, issue 12). Strait's ICMP client against the same reflector: "
+           f"Strait's TCP echo 64 B ping-pong (Strait load c1 against Strait echo) p50 over the same kind of link: "
+           f"{fmt(tcp, 'p50_us')} us. Measured right after the floor in each repetition (the VM's level moves "
+           f"between minutes), its ratio to that repetition's floor: "
+           + (", ".join(f"#{rep} {e:.1f} / {f:.1f} us = {e / f:.2f}x" for rep, e, f in paired)
+              + f"; median {statistics.median(e / f for _, e, f in paired):.2f}x" if paired else "n/a")
+           + " (target <= 1.3x, issue 12). Strait's ICMP client against the same reflector: "
            f"{fmt(sping, 'p50_us')} us = {times(sping)} the floor (what Strait's client adds); Strait serve "
            f"answering Strait's ICMP client: {fmt(icmp, 'p50_us')} us = {times(icmp)} the floor.", ""]
     md += stops_paragraph(results)
