@@ -79,6 +79,14 @@ final class Output {
             if (t.rtxDeadlineNs == Long.MAX_VALUE
                 || (sentNew && (t.tlpArmed || RackTlp.pto(t, maxSegment(t), cfg.tlpMinNs) >= 0))) {
                 armRetransmitTimer(t, nowNs);
+            } else if (t.inRecovery && (sent || !t.tlpArmed) && cfg.tailLossProbe) {
+                // Fast recovery's tail (RackTlp.recoveryTail): the probe, PTO after the last retransmission, when
+                // it is due before the RTO.
+                final long pto = RackTlp.pto(t, maxSegment(t), cfg.tlpMinNs);
+                if (pto >= 0 && nowNs + pto < t.rtxDeadlineNs) {
+                    t.tlpArmed = true;
+                    t.rtxDeadlineNs = nowNs + pto;
+                }
             }
             t.persistDeadlineNs = Long.MAX_VALUE;
         } else if (dataEnd - t.sndNxt > 0 && t.persistDeadlineNs == Long.MAX_VALUE) {
@@ -139,6 +147,12 @@ final class Output {
             }
             if (forced) {
                 t.rtxAtUna = false;
+            }
+            if (head) {
+                // As Linux (tcp_xmit_retransmit_queue): the RTO restarts when SND.UNA's segment is resent, so the
+                // timer measures that retransmission, not an older send (a probe's, or the last cumulative ACK's).
+                t.rtxDeadlineNs = nowNs + t.rtoNs;
+                t.tlpArmed = false;
             }
             log.retransmitted(t, a, nowNs);
             noteRetransmission(t, sent, nowNs);
@@ -298,7 +312,13 @@ final class Output {
                 t.tlpRetransmit = false;
             }
         } else if (t.segCount > 0) {
-            final int a = log.at(t, t.segCount - 1);
+            // The last segment sent, or, when the receiver already SACKed it, the highest one it lacks: resending
+            // a SACKed segment draws only a D-SACK, which shows RACK nothing.
+            int i = t.segCount - 1;
+            while (i > 0 && (log.flags(log.at(t, i)) & SentSegments.SACKED) != 0) {
+                i--;
+            }
+            final int a = log.at(t, i);
             seq = log.start(a);
             sent = retransmitRange(t, out, seq, log.end(a), maxSeg, nowNs);
             if (sent > 0) {

@@ -279,7 +279,8 @@ class RackTlpTest {
     }
 
     @Test
-    @DisplayName("RFC 8985 §7.2: PTO = 2*SRTT + floor (WCDelAckT for one segment in flight), none past the RTO")
+    @DisplayName("RFC 8985 §7.2: PTO = 2*SRTT + floor (WCDelAckT for one segment in flight), none past the RTO, "
+        + "none in recovery but for its tail")
     void pto() {
         t.rttValid = true;
         t.srttNs = 10 * MS;
@@ -293,8 +294,17 @@ class RackTlpTest {
         assertEquals(220 * MS, RackTlp.pto(t, SEG, 2 * MS));
         t.sndUna = UNA;
         t.inRecovery = true;
-        assertEquals(-1, RackTlp.pto(t, SEG, 2 * MS), "in recovery");
+        t.lostBytes = SEG;
+        assertEquals(-1, RackTlp.pto(t, SEG, 2 * MS), "in recovery with a segment marked lost and not yet resent");
+        t.lostBytes = 0;
+        t.reoDeadlineNs = 5 * MS;
+        assertEquals(-1, RackTlp.pto(t, SEG, 2 * MS), "in recovery with RACK's reordering timer pending");
+        t.reoDeadlineNs = Long.MAX_VALUE;
+        assertEquals(22 * MS, RackTlp.pto(t, SEG, 2 * MS), "recovery's tail: every lost segment resent, no timer");
         t.inRecovery = false;
+        t.inLoss = true;
+        assertEquals(-1, RackTlp.pto(t, SEG, 2 * MS), "RTO recovery");
+        t.inLoss = false;
         t.tlpOut = true;
         assertEquals(-1, RackTlp.pto(t, SEG, 2 * MS), "one probe per episode");
         t.tlpOut = false;

@@ -202,6 +202,36 @@ class RetransmitTest {
     }
 
     @Test
+    @DisplayName("Deviation from RFC 8985 §7.2: in recovery, a lost last retransmission (nothing sent after it can be "
+        + "SACKed) gets one probe at the PTO, not the 200 ms RTO")
+    void lostLastRetransmissionProbedInRecovery() {
+        final Harness s = sackPeer(0);
+        final int b = fiveSegmentsOut(s);
+        s.advance(MS);
+        // [b, b+1000) lost, the rest SACKed: RACK marks it lost and fast recovery retransmits it.
+        final List<CapturedSegment> rtx = s.send(s.seg().sack(b + 1000, b + 5000));
+        expect(one(rtx), ACK, b, s.peerSeq);
+        assertEquals(1, s.counter("fast_retransmits"));
+        // That retransmission is lost too, and nothing was sent after it: no SACK can ever show RACK the loss. The
+        // probe resends the highest segment the receiver lacks (the SACKed tail would only draw a D-SACK).
+        final List<CapturedSegment> later = new java.util.ArrayList<>();
+        long waitedNs = 0;
+        while (later.isEmpty() && waitedNs < 200 * MS) {
+            later.addAll(s.advance(MS / 2));
+            waitedNs += MS / 2;
+        }
+        expect(one(later), ACK, b, s.peerSeq);
+        assertTrue(waitedNs <= 3 * MS, "probed at 2*SRTT + 2 ms, not the RTO: " + waitedNs);
+        assertEquals(1, s.counter("tlp_probes"));
+        assertEquals(0, s.counter("rto_expiries"));
+        // One probe per episode: if it is lost as well, the RTO (200 ms after the probe) takes over.
+        assertEquals(List.of(), s.advance(199 * MS));
+        expect(one(s.advance(MS)), ACK, b, s.peerSeq);
+        assertEquals(1, s.counter("rto_expiries"));
+        s.ackAllAndCheckLeaks(b + 5000);
+    }
+
+    @Test
     @DisplayName("RFC 8985 §7.4: the probe SACKed while SND.UNA is below it means the data below was lost: recover")
     void sackedProbeStartsRecovery() {
         final Harness s = sackPeer(0);
